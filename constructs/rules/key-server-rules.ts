@@ -1,0 +1,269 @@
+// The key server's recording and alerting rules as plain rule groups, built from the shared metric names.
+import { Duration } from 'cdk8s';
+import * as metric from '../../server/metric-names';
+import { MonitoredKeyServer, podSelector, scrapeSelector, validateMonitoredKeyServer } from '../monitoring-target';
+import { AlertingRule, RecordingRule, RuleGroup, Severity } from './rule-types';
+
+/** Where runbook links point unless told otherwise; each alert appends `#<alertname in lower case>`. */
+export const defaultRunbookBaseUrl = 'https://github.com/example/key-server/blob/main/docs/runbooks.md';
+
+/** Every alert these rules define, in the order they appear; docs/runbooks.md has one anchor per name. */
+export const keyServerAlertNames = [
+  'KeyServerDown',
+  'KeyServerHighErrorRate',
+  'KeyServerHighLatency',
+  'KeyServerErrorBudgetBurnFast',
+  'KeyServerErrorBudgetBurnSlow',
+  'KeyServerUnusualClientErrorShare',
+  'KeyServerPodsNotReady',
+  'KeyServerReplicasMismatch',
+  'KeyServerCpuNearLimit',
+  'KeyServerMemoryNearLimit',
+  'KeyServerCertificateExpiringSoon',
+  'KeyServerCertificateReloadFailing',
+] as const;
+
+export type KeyServerAlertName = (typeof keyServerAlertNames)[number];
+
+/** Options of {@link keyServerRuleGroups}. */
+export interface KeyServerRuleOptions {
+  /** The key server whose series the rules select. */
+  readonly target: MonitoredKeyServer;
+  /**
+   * p95 latency of served requests above which KeyServerHighLatency fires.
+   * @default Duration.millis(500)
+   */
+  readonly latencyThreshold?: Duration;
+  /**
+   * Share of served requests answered with 5xx above which KeyServerHighErrorRate fires.
+   * @default 0.05
+   */
+  readonly errorRatioThreshold?: number;
+  /**
+   * Share of served requests answered with 4xx above which KeyServerUnusualClientErrorShare fires (scanning, abuse, a broken client).
+   * @default 0.25
+   */
+  readonly clientErrorRatioThreshold?: number;
+  /**
+   * Availability objective the error-budget burn-rate alerts protect, as a fraction of served requests.
+   * @default 0.999
+   */
+  readonly availabilityObjective?: number;
+  /**
+   * How long before the served certificate expires KeyServerCertificateExpiringSoon fires.
+   * @default Duration.days(14)
+   */
+  readonly certificateExpiryWarning?: Duration;
+  /**
+   * Fraction of the container's CPU or memory limit above which the resource alerts fire.
+   * @default 0.85
+   */
+  readonly resourceLimitRatio?: number;
+  /**
+   * Runbook document every alert links to, with `#<alertname in lower case>` appended.
+   * @default defaultRunbookBaseUrl
+   */
+  readonly runbookBaseUrl?: string;
+}
+
+/** Fully resolved options: what the rule builders below read. */
+interface ResolvedRuleOptions {
+  readonly target: MonitoredKeyServer;
+  readonly latencyThreshold: Duration;
+  readonly errorRatioThreshold: number;
+  readonly clientErrorRatioThreshold: number;
+  readonly availabilityObjective: number;
+  readonly certificateExpiryWarning: Duration;
+  readonly resourceLimitRatio: number;
+  readonly runbookBaseUrl: string;
+}
+
+/**
+ * The window of every short rate() in these rules: four 15 s scrape intervals plus slack, so one missed scrape
+ * does not blank an expression.
+ */
+const shortWindow = '5m';
+
+/**
+ * The multiwindow, multi-burn-rate pairs of the Google SRE workbook (chapter "Alerting on SLOs") for a 30-day
+ * budget: each alert fires when both its long and its short window burn faster than the factor.
+ */
+const burnRateAlerts = [
+  { alert: 'KeyServerErrorBudgetBurnFast', severity: 'critical', for: '2m', pairs: [['1h', '5m', 14.4], ['6h', '30m', 6]] },
+  { alert: 'KeyServerErrorBudgetBurnSlow', severity: 'warning', for: '15m', pairs: [['1d', '2h', 3], ['3d', '6h', 1]] },
+] as const;
+
+/** Every window an error ratio is recorded for: the short window plus the burn-rate windows. */
+const errorRatioWindows = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
+
+/** Names of the recorded series, so alerts and tests refer to one spelling. */
+export const recordedSeries = {
+  servedRequestRate: `namespace_job:${metric.httpRequestsTotal.replace(/_total$/, '')}:rate${shortWindow}`,
+  errorRatio: (window: string) => `namespace_job:http_request_errors:ratio_rate${window}`,
+  clientErrorRatio: `namespace_job:http_request_client_errors:ratio_rate${shortWindow}`,
+  latencyQuantile: (quantile: number) => `namespace_job:${metric.httpRequestDurationSeconds}:p${Math.round(quantile * 100)}_rate${shortWindow}`,
+} as const;
+
+/**
+ * The key server's rule groups: recording rules first (alerts read them), then alerts.
+ * Pure: the same options give the same groups, so PrometheusRule, the standalone ConfigMap and promtool see one source.
+ */
+export function keyServerRuleGroups(options: KeyServerRuleOptions): RuleGroup[] {
+  const resolved = resolveOptions(options);
+  return [
+    { name: 'key-server.recording', rules: recordingRules(resolved) },
+    { name: 'key-server.alerts', rules: alertingRules(resolved) },
+  ];
+}
+
+function resolveOptions(options: KeyServerRuleOptions): ResolvedRuleOptions {
+  validateMonitoredKeyServer(options.target, 'target');
+  const resolved: ResolvedRuleOptions = {
+    target: options.target,
+    latencyThreshold: options.latencyThreshold ?? Duration.millis(500),
+    errorRatioThreshold: options.errorRatioThreshold ?? 0.05,
+    clientErrorRatioThreshold: options.clientErrorRatioThreshold ?? 0.25,
+    availabilityObjective: options.availabilityObjective ?? 0.999,
+    certificateExpiryWarning: options.certificateExpiryWarning ?? Duration.days(14),
+    resourceLimitRatio: options.resourceLimitRatio ?? 0.85,
+    runbookBaseUrl: options.runbookBaseUrl ?? defaultRunbookBaseUrl,
+  };
+  for (const name of ['errorRatioThreshold', 'clientErrorRatioThreshold', 'availabilityObjective', 'resourceLimitRatio'] as const) {
+    const value = resolved[name];
+    if (!(value > 0 && value < 1)) {
+      throw new Error(`${name} must be a fraction between 0 and 1 (exclusive), got ${value}`);
+    }
+  }
+  if (!(resolved.latencyThreshold.toMilliseconds() > 0)) {
+    throw new Error(`latencyThreshold must be longer than 0 ms, got ${resolved.latencyThreshold.toMilliseconds()} ms`);
+  }
+  if (!(resolved.certificateExpiryWarning.toSeconds() > 0)) {
+    throw new Error(`certificateExpiryWarning must be longer than 0 s, got ${resolved.certificateExpiryWarning.toSeconds()} s`);
+  }
+  if (!/^https?:\/\/\S+$/.test(resolved.runbookBaseUrl) || resolved.runbookBaseUrl.includes('#')) {
+    throw new Error(`runbookBaseUrl must be an http(s) URL without a #fragment, got ${JSON.stringify(resolved.runbookBaseUrl)}`);
+  }
+  return resolved;
+}
+
+/**
+ * Requests users make: everything but probes and scrapes, which would dilute error ratios with guaranteed
+ * successes (a scrape every 15 s per Prometheus).
+ */
+export function servedTrafficMatcher(): string {
+  const probes = [metric.handlers.health, metric.handlers.ready, metric.handlers.metrics];
+  return `handler!~"${probes.map(escapeRegex).join('|')}"`;
+}
+
+function escapeRegex(literal: string): string {
+  return literal.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&');
+}
+
+/**
+ * Ratio of served requests whose code matches `codePattern`, per namespace and job. The `or … * 0` arm
+ * makes the ratio 0, not absent, while no request has failed yet, so dashboards and burn rates see a value.
+ */
+function codeRatio(target: MonitoredKeyServer, codePattern: string, window: string): string {
+  const served = servedTrafficMatcher();
+  const all = `sum by (namespace, job) (rate(${metric.httpRequestsTotal}${scrapeSelector(target, served)}[${window}]))`;
+  const matching = `sum by (namespace, job) (rate(${metric.httpRequestsTotal}${scrapeSelector(target, served, `code=~"${codePattern}"`)}[${window}]))`;
+  return `(${matching} or ${all} * 0) / ${all}`;
+}
+
+function recordingRules(options: ResolvedRuleOptions): RecordingRule[] {
+  const { target } = options;
+  const served = servedTrafficMatcher();
+  const latency = (quantile: number): RecordingRule => ({
+    record: recordedSeries.latencyQuantile(quantile),
+    expr: `histogram_quantile(${quantile}, sum by (namespace, job, le) (rate(${metric.httpRequestDurationSeconds}_bucket${scrapeSelector(target, served)}[${shortWindow}])))`,
+  });
+  return [
+    {
+      record: recordedSeries.servedRequestRate,
+      expr: `sum by (namespace, job) (rate(${metric.httpRequestsTotal}${scrapeSelector(target, served)}[${shortWindow}]))`,
+    },
+    ...errorRatioWindows.map((window) => ({ record: recordedSeries.errorRatio(window), expr: codeRatio(target, '5..', window) })),
+    { record: recordedSeries.clientErrorRatio, expr: codeRatio(target, '4..', shortWindow) },
+    latency(0.5),
+    latency(0.95),
+    latency(0.99),
+  ];
+}
+
+function alertingRules(options: ResolvedRuleOptions): AlertingRule[] {
+  const { target } = options;
+  const alert = (
+    name: KeyServerAlertName,
+    severity: Severity,
+    forDuration: string,
+    expr: string,
+    summary: string,
+    description: string,
+  ): AlertingRule => ({
+    alert: name,
+    expr,
+    for: forDuration,
+    labels: { severity },
+    annotations: { summary, description, runbook_url: `${options.runbookBaseUrl}#${name.toLowerCase()}` },
+  });
+  const where = '{{ $labels.namespace }}/{{ $labels.job }}';
+  const pod = '{{ $labels.namespace }}/{{ $labels.pod }}';
+  // Rounded so 1 - 0.999 prints as 0.001, not 0.0010000000000000009.
+  const budget = String(+(1 - options.availabilityObjective).toPrecision(6));
+  const objectivePercent = `${+(options.availabilityObjective * 100).toFixed(4)} %`;
+  const latencySeconds = options.latencyThreshold.toMilliseconds() / 1000;
+  const container = `container="${target.container}"`;
+  const expirySeconds = options.certificateExpiryWarning.toSeconds();
+
+  const rules: AlertingRule[] = [
+    alert('KeyServerDown', 'critical', '1m',
+      `up${scrapeSelector(target)} == 0 or absent(up${scrapeSelector(target)})`,
+      'Key server target down or missing',
+      `Prometheus cannot scrape ${where} {{ with $labels.instance }}at {{ . }} {{ end }}or finds no target at all: check the pods, the Service and the ServiceMonitor or scrape config.`),
+    alert('KeyServerHighErrorRate', 'critical', '5m',
+      `${recordedSeries.errorRatio(shortWindow)}${scrapeSelector(target)} > ${options.errorRatioThreshold}`,
+      'Key server answers too many requests with 5xx',
+      `{{ $value | humanizePercentage }} of the requests served by ${where} failed with 5xx over 5 minutes (threshold ${options.errorRatioThreshold * 100} %).`),
+    alert('KeyServerHighLatency', 'warning', '5m',
+      `${recordedSeries.latencyQuantile(0.95)}${scrapeSelector(target)} > ${latencySeconds}`,
+      'Key server p95 latency is high',
+      `95th percentile latency of ${where} is {{ $value | humanizeDuration }} (threshold ${options.latencyThreshold.toMilliseconds()} ms).`),
+    ...burnRateAlerts.map(({ alert: name, severity, for: forDuration, pairs }) => alert(name, severity, forDuration,
+      pairs.map(([long, short, factor]) =>
+        `(${recordedSeries.errorRatio(long)}${scrapeSelector(target)} > (${factor} * ${budget})` +
+        ` and ${recordedSeries.errorRatio(short)}${scrapeSelector(target)} > (${factor} * ${budget}))`).join(' or '),
+      `Key server is burning its ${objectivePercent} availability error budget ${severity === 'critical' ? 'fast' : 'steadily'}`,
+      `${where} fails {{ $value | humanizePercentage }} of requests; at this rate the 30-day error budget of the ${objectivePercent} objective runs out in ${severity === 'critical' ? 'days' : 'weeks'}.`)),
+    alert('KeyServerUnusualClientErrorShare', 'warning', '10m',
+      `${recordedSeries.clientErrorRatio}${scrapeSelector(target)} > ${options.clientErrorRatioThreshold}`,
+      'Unusual share of 4xx answers from the key server',
+      `{{ $value | humanizePercentage }} of the requests to ${where} were rejected with 4xx over 5 minutes: a scanner, abuse or a broken client.`),
+    alert('KeyServerPodsNotReady', 'warning', '5m',
+      `kube_pod_status_ready${podSelector(target, 'condition="true"')} == 0`,
+      'Key server pod not ready',
+      `Pod ${pod} has not been ready for 5 minutes.`),
+    alert('KeyServerReplicasMismatch', 'warning', '10m',
+      `kube_deployment_spec_replicas{namespace="${target.namespace}",deployment="${target.deployment}"} != kube_deployment_status_replicas_available{namespace="${target.namespace}",deployment="${target.deployment}"}`,
+      'Key server Deployment does not have its desired replicas available',
+      `Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had a different number of available replicas than desired for 10 minutes.`),
+    alert('KeyServerCpuNearLimit', 'warning', '10m',
+      `sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total${podSelector(target, container)}[${shortWindow}]))` +
+      ` / sum by (namespace, pod, container) (kube_pod_container_resource_limits${podSelector(target, container, 'resource="cpu"')}) > ${options.resourceLimitRatio}`,
+      'Key server container close to its CPU limit',
+      `Container {{ $labels.container }} in ${pod} uses {{ $value | humanizePercentage }} of its CPU limit.`),
+    alert('KeyServerMemoryNearLimit', 'warning', '10m',
+      `sum by (namespace, pod, container) (container_memory_working_set_bytes${podSelector(target, container)})` +
+      ` / sum by (namespace, pod, container) (kube_pod_container_resource_limits${podSelector(target, container, 'resource="memory"')}) > ${options.resourceLimitRatio}`,
+      'Key server container close to its memory limit',
+      `Container {{ $labels.container }} in ${pod} uses {{ $value | humanizePercentage }} of its memory limit.`),
+    alert('KeyServerCertificateExpiringSoon', 'warning', '15m',
+      `${metric.tlsCertificateExpiryTimestampSeconds}${scrapeSelector(target)} - time() < ${expirySeconds}`,
+      'Key server certificate expires soon',
+      `The certificate served by ${where} {{ with $labels.pod }}(pod {{ . }}) {{ end }}expires in {{ $value | humanizeDuration }}; renewal (cert-manager) or the hot reload is not working.`),
+    alert('KeyServerCertificateReloadFailing', 'warning', '1m',
+      `increase(${metric.tlsCertificateReloadsTotal}${scrapeSelector(target, 'result="failure"')}[15m]) > 0`,
+      'Key server failed to reload its certificate',
+      `${where} {{ with $labels.pod }}(pod {{ . }}) {{ end }}failed to load a changed certificate in the last 15 minutes and keeps serving the previous one.`),
+  ];
+  return rules;
+}

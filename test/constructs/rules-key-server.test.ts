@@ -1,0 +1,300 @@
+import { Duration } from 'cdk8s';
+import * as metric from '../../server/metric-names';
+import {
+  defaultRunbookBaseUrl,
+  keyServerAlertNames,
+  keyServerRuleGroups,
+  recordedSeries,
+} from '../../constructs/rules/key-server-rules';
+import { isAlertingRule } from '../../constructs/rules/rule-types';
+import { checkRules, RuleTest, testRules, ToolResult } from '../rules/promtool';
+import { metricNamesIn, isKnownMetricName } from '../rules/promql-names';
+
+const target = { namespace: 'keys', job: 'key-server', deployment: 'key-server', container: 'key-server' };
+const groups = keyServerRuleGroups({ target });
+const alerts = groups.flatMap((group) => group.rules).filter(isAlertingRule);
+
+/** Labels Prometheus attaches to a scraped key server series, as the ServiceMonitor or the standalone job produce them. */
+const scraped = 'job="key-server",namespace="keys",service="key-server",endpoint="metrics",pod="key-server-5d8f7c9b4-x7k2p",instance="10.0.0.7:9090",container="key-server"';
+const requests = (code: string, handler: string, values: string) => ({
+  series: `${metric.httpRequestsTotal}{${scraped},code="${code}",handler="${handler}",method="GET"}`,
+  values,
+});
+/** Served traffic with `errorsPerMinute` 5xx out of 100 key requests a minute, plus a busy /metrics that must not dilute the ratio. */
+const trafficWithErrors = (errorsPerMinute: number, minutes: number) => [
+  requests('200', metric.handlers.key, `0+${100 - errorsPerMinute}x${minutes}`),
+  requests('500', metric.handlers.key, `0+${errorsPerMinute}x${minutes}`),
+  requests('200', metric.handlers.metrics, `0+1000x${minutes}`),
+];
+const jobLabels = { severity: 'critical', job: 'key-server', namespace: 'keys' };
+
+function expectPass(result: ToolResult): void {
+  if (result.status !== 0) {
+    throw new Error(`promtool failed (exit ${result.status}):\n${result.output}`);
+  }
+}
+
+describe('key server rule groups', () => {
+  it('pass promtool check rules', () => {
+    expectPass(checkRules(groups));
+  });
+
+  it('define exactly the exported alert names, in order', () => {
+    expect(alerts.map((rule) => rule.alert)).toEqual([...keyServerAlertNames]);
+  });
+
+  it.each(alerts.map((rule) => [rule.alert, rule] as const))('%s has for, severity, summary, description and its runbook anchor', (name, rule) => {
+    expect(rule.for).toMatch(/^\d+[smhd]$/);
+    expect(['critical', 'warning', 'info']).toContain(rule.labels.severity);
+    expect(rule.annotations.summary.length).toBeGreaterThan(10);
+    expect(rule.annotations.description.length).toBeGreaterThan(20);
+    expect(rule.annotations.runbook_url).toBe(`${defaultRunbookBaseUrl}#${name.toLowerCase()}`);
+  });
+
+  it('point runbook links at the configured document', () => {
+    const custom = keyServerRuleGroups({ target, runbookBaseUrl: 'https://runbooks.example.org/key-server' });
+    const urls = custom.flatMap((group) => group.rules).filter(isAlertingRule).map((rule) => rule.annotations.runbook_url);
+    expect(urls).toContain('https://runbooks.example.org/key-server#keyserverhighlatency');
+  });
+
+  it('select only the key server job and namespace in its own series', () => {
+    for (const rule of groups.flatMap((group) => group.rules)) {
+      for (const match of rule.expr.matchAll(/\b(http_\w+|key_\w+|tls_\w+|up|namespace_job:\w+)\{([^}]*)\}/g)) {
+        expect(match[2]).toContain('job="key-server"');
+        expect(match[2]).toContain('namespace="keys"');
+      }
+    }
+  });
+
+  it('use only metric names the key server, cAdvisor or kube-state-metrics export, or series they record', () => {
+    const recorded = new Set(groups.flatMap((group) => group.rules).flatMap((rule) => ('record' in rule ? [rule.record] : [])));
+    const names = groups.flatMap((group) => group.rules).flatMap((rule) => metricNamesIn(rule.expr));
+    expect(names.length).toBeGreaterThan(10);
+    expect(names.filter((name) => !recorded.has(name) && !isKnownMetricName(name))).toEqual([]);
+  });
+
+  it('put the latency threshold from the options into KeyServerHighLatency', () => {
+    const custom = keyServerRuleGroups({ target, latencyThreshold: Duration.millis(250) });
+    const rule = custom.flatMap((group) => group.rules).filter(isAlertingRule).find((candidate) => candidate.alert === 'KeyServerHighLatency');
+    expect(rule?.expr).toBe(`${recordedSeries.latencyQuantile(0.95)}{job="key-server",namespace="keys"} > 0.25`);
+  });
+
+  it.each([
+    [{ errorRatioThreshold: 5 }, /errorRatioThreshold must be a fraction/],
+    [{ availabilityObjective: 1 }, /availabilityObjective must be a fraction/],
+    [{ resourceLimitRatio: 0 }, /resourceLimitRatio must be a fraction/],
+    [{ latencyThreshold: Duration.millis(0) }, /latencyThreshold must be longer/],
+    [{ runbookBaseUrl: 'runbooks.md#x' }, /runbookBaseUrl must be an http\(s\) URL/],
+    [{ target: { ...target, job: '' } }, /target\.job must be a non-empty string/],
+  ])('reject invalid options %# with an error naming the option', (override, message) => {
+    expect(() => keyServerRuleGroups({ target, ...override })).toThrow(message);
+  });
+});
+
+describe('key server alerts under promtool test rules', () => {
+  const run = (tests: RuleTest[]) => expectPass(testRules(groups, tests));
+
+  it('stay silent at a 4 % error ratio and fire KeyServerHighErrorRate 5 minutes after it reaches 6 %', () => {
+    run([
+      {
+        name: '4 % of key requests fail',
+        interval: '1m',
+        inputSeries: trafficWithErrors(4, 30),
+        alertRuleTests: [{ evalTime: '30m', alertname: 'KeyServerHighErrorRate', expAlerts: [] }],
+      },
+      {
+        name: '6 % of key requests fail, diluted by /metrics scrapes that must not count',
+        interval: '1m',
+        inputSeries: trafficWithErrors(6, 30),
+        alertRuleTests: [
+          // The ratio exists from the second sample (1m); `for: 5m` holds it pending until 6m.
+          { evalTime: '5m', alertname: 'KeyServerHighErrorRate', expAlerts: [] },
+          { evalTime: '6m', alertname: 'KeyServerHighErrorRate', expAlerts: [{ expLabels: jobLabels }] },
+        ],
+      },
+    ]);
+  });
+
+  it('render summary, description and runbook link of a firing alert', () => {
+    expectPass(testRules(groups, [{
+      name: '6 % of key requests fail',
+      interval: '1m',
+      inputSeries: trafficWithErrors(6, 10),
+      alertRuleTests: [{
+        evalTime: '10m',
+        alertname: 'KeyServerHighErrorRate',
+        expAlerts: [{
+          expLabels: jobLabels,
+          expAnnotations: {
+            summary: 'Key server answers too many requests with 5xx',
+            description: '6% of the requests served by keys/key-server failed with 5xx over 5 minutes (threshold 5 %).',
+            runbook_url: `${defaultRunbookBaseUrl}#keyserverhigherrorrate`,
+          },
+        }],
+      }],
+    }], true));
+  });
+
+  it('record an error ratio of 0, not nothing, before the first 5xx', () => {
+    run([{
+      name: 'only successes',
+      interval: '1m',
+      inputSeries: [requests('200', metric.handlers.key, '0+100x10')],
+      promqlExprTests: [
+        { expr: recordedSeries.errorRatio('5m'), evalTime: '5m', expSamples: [{ labels: `${recordedSeries.errorRatio('5m')}{job="key-server",namespace="keys"}`, value: 0 }] },
+      ],
+    }]);
+  });
+
+  it('fire KeyServerDown 1 minute after an instance stops answering, and when no target exists at all', () => {
+    run([
+      {
+        name: 'instance down',
+        interval: '1m',
+        inputSeries: [{ series: `up{${scraped}}`, values: '1 0x10' }],
+        alertRuleTests: [
+          { evalTime: '1m', alertname: 'KeyServerDown', expAlerts: [] },
+          {
+            evalTime: '2m',
+            alertname: 'KeyServerDown',
+            expAlerts: [{ expLabels: { severity: 'critical', job: 'key-server', namespace: 'keys', service: 'key-server', endpoint: 'metrics', pod: 'key-server-5d8f7c9b4-x7k2p', instance: '10.0.0.7:9090', container: 'key-server' } }],
+          },
+        ],
+      },
+      {
+        name: 'instance up',
+        interval: '1m',
+        inputSeries: [{ series: `up{${scraped}}`, values: '1x10' }],
+        alertRuleTests: [{ evalTime: '10m', alertname: 'KeyServerDown', expAlerts: [] }],
+      },
+      {
+        name: 'no target: the ServiceMonitor or scrape config selects nothing',
+        interval: '1m',
+        inputSeries: [{ series: 'up{job="other",namespace="keys"}', values: '1x10' }],
+        alertRuleTests: [{ evalTime: '2m', alertname: 'KeyServerDown', expAlerts: [{ expLabels: jobLabels }] }],
+      },
+    ]);
+  });
+
+  it('fire KeyServerCertificateExpiringSoon for a certificate 13 days from expiry and not for one 20 days away', () => {
+    const expiry = (days: number) => [{ series: `${metric.tlsCertificateExpiryTimestampSeconds}{${scraped}}`, values: `${days * 86400}x30` }];
+    const certificateLabels = { severity: 'warning', job: 'key-server', namespace: 'keys', service: 'key-server', endpoint: 'metrics', pod: 'key-server-5d8f7c9b4-x7k2p', instance: '10.0.0.7:9090', container: 'key-server' };
+    run([
+      {
+        name: '13 days left',
+        interval: '1m',
+        inputSeries: expiry(13),
+        alertRuleTests: [
+          { evalTime: '14m', alertname: 'KeyServerCertificateExpiringSoon', expAlerts: [] },
+          { evalTime: '15m', alertname: 'KeyServerCertificateExpiringSoon', expAlerts: [{ expLabels: certificateLabels }] },
+        ],
+      },
+      {
+        name: '20 days left',
+        interval: '1m',
+        inputSeries: expiry(20),
+        alertRuleTests: [{ evalTime: '30m', alertname: 'KeyServerCertificateExpiringSoon', expAlerts: [] }],
+      },
+    ]);
+  });
+
+  it('fire KeyServerHighLatency when p95 is above 500 ms for 5 minutes and not when it is below', () => {
+    const histogram = (perBucket: Record<string, number>) => Object.entries(perBucket).map(([le, perMinute]) => ({
+      series: `${metric.httpRequestDurationSeconds}_bucket{${scraped},code="200",handler="${metric.handlers.key}",method="GET",le="${le}"}`,
+      values: `0+${perMinute}x20`,
+    }));
+    run([
+      {
+        name: 'half the requests take 0.5 to 1 s: p95 is 0.95 s',
+        interval: '1m',
+        inputSeries: histogram({ '0.1': 10, '0.5': 50, '1': 100, '+Inf': 100 }),
+        alertRuleTests: [
+          { evalTime: '5m', alertname: 'KeyServerHighLatency', expAlerts: [] },
+          { evalTime: '6m', alertname: 'KeyServerHighLatency', expAlerts: [{ expLabels: { ...jobLabels, severity: 'warning' } }] },
+        ],
+      },
+      {
+        name: 'almost all requests under 100 ms',
+        interval: '1m',
+        inputSeries: histogram({ '0.1': 99, '0.5': 100, '1': 100, '+Inf': 100 }),
+        alertRuleTests: [{ evalTime: '20m', alertname: 'KeyServerHighLatency', expAlerts: [] }],
+      },
+    ]);
+  });
+
+  it('page on a fast error-budget burn, open a ticket on a slow one, and stay silent within budget', () => {
+    // Per 1000 requests a minute: 20 failures burn the 0.1 % budget 20x, 5 burn it 5x, 0.5 stays within it.
+    const traffic = (okPerMinute: number, errorsPerMinute: number) => [
+      requests('200', metric.handlers.key, `0+${okPerMinute}x90`),
+      requests('503', metric.handlers.key, `0+${errorsPerMinute}x90`),
+    ];
+    run([
+      {
+        name: '2 % errors: 20x burn',
+        interval: '1m',
+        inputSeries: traffic(980, 20),
+        alertRuleTests: [
+          { evalTime: '5m', alertname: 'KeyServerErrorBudgetBurnFast', expAlerts: [{ expLabels: jobLabels }] },
+        ],
+      },
+      {
+        name: '0.5 % errors: 5x burn',
+        interval: '1m',
+        inputSeries: traffic(995, 5),
+        alertRuleTests: [
+          { evalTime: '60m', alertname: 'KeyServerErrorBudgetBurnFast', expAlerts: [] },
+          { evalTime: '20m', alertname: 'KeyServerErrorBudgetBurnSlow', expAlerts: [{ expLabels: { ...jobLabels, severity: 'warning' } }] },
+        ],
+      },
+      {
+        name: '0.05 % errors: within budget',
+        interval: '1m',
+        inputSeries: traffic(1999, 1),
+        alertRuleTests: [
+          { evalTime: '90m', alertname: 'KeyServerErrorBudgetBurnFast', expAlerts: [] },
+          { evalTime: '90m', alertname: 'KeyServerErrorBudgetBurnSlow', expAlerts: [] },
+        ],
+      },
+    ]);
+  });
+
+  it('fire KeyServerUnusualClientErrorShare when a third of the requests are rejected with 4xx', () => {
+    run([{
+      name: 'scanner',
+      interval: '1m',
+      inputSeries: [requests('200', metric.handlers.key, '0+60x30'), requests('404', metric.handlers.unmatched, '0+30x30'), requests('400', metric.handlers.key, '0+10x30')],
+      alertRuleTests: [
+        { evalTime: '10m', alertname: 'KeyServerUnusualClientErrorShare', expAlerts: [] },
+        { evalTime: '11m', alertname: 'KeyServerUnusualClientErrorShare', expAlerts: [{ expLabels: { ...jobLabels, severity: 'warning' } }] },
+      ],
+    }]);
+  });
+
+  it('fire KeyServerCpuNearLimit at 90 % of the CPU limit from cAdvisor and kube-state-metrics series', () => {
+    const pod = 'namespace="keys",pod="key-server-5d8f7c9b4-x7k2p",container="key-server"';
+    run([{
+      name: 'container uses 0.9 of a 1-CPU limit',
+      interval: '1m',
+      inputSeries: [
+        { series: `container_cpu_usage_seconds_total{${pod},job="kubelet"}`, values: '0+54x30' },
+        { series: `kube_pod_container_resource_limits{${pod},resource="cpu",unit="core",job="kube-state-metrics"}`, values: '1x30' },
+      ],
+      alertRuleTests: [{
+        evalTime: '15m',
+        alertname: 'KeyServerCpuNearLimit',
+        expAlerts: [{ expLabels: { severity: 'warning', namespace: 'keys', pod: 'key-server-5d8f7c9b4-x7k2p', container: 'key-server' } }],
+      }],
+    }]);
+  });
+
+  it('fail the harness when an expectation is wrong (negative control)', () => {
+    const result = testRules(groups, [{
+      name: 'wrong on purpose: 4 % must not fire',
+      interval: '1m',
+      inputSeries: trafficWithErrors(4, 30),
+      alertRuleTests: [{ evalTime: '30m', alertname: 'KeyServerHighErrorRate', expAlerts: [{ expLabels: jobLabels }] }],
+    }]);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('KeyServerHighErrorRate');
+  });
+});

@@ -1,0 +1,76 @@
+// Finds the metric names a PromQL expression reads, and knows which names exist, so a typo fails a test instead of blanking a panel.
+import * as metric from '../../server/metric-names';
+
+const functions = new Set([
+  'sum', 'min', 'max', 'avg', 'count', 'topk', 'bottomk', 'quantile', 'group',
+  'rate', 'irate', 'increase', 'delta', 'deriv', 'histogram_quantile', 'absent', 'absent_over_time',
+  'time', 'vector', 'scalar', 'clamp_min', 'clamp_max', 'abs', 'round', 'label_replace',
+  'max_over_time', 'min_over_time', 'avg_over_time', 'sum_over_time', 'changes', 'resets',
+]);
+const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset']);
+
+/**
+ * Metric names read by `expr`. Strips strings, label matchers, range selectors and grouping clauses first, so
+ * what remains is functions (followed by `(`), set operators and metric names. Throws on an unknown function,
+ * so a misspelt function is not mistaken for a metric.
+ */
+export function metricNamesIn(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '{}')
+    .replace(/\[[^\]]*\]/g, '[]')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const names: string[] = [];
+  for (const match of stripped.matchAll(/(?<![\w.])([a-zA-Z_:][\w:]*)(\s*\()?/g)) {
+    const [, token, call] = match;
+    if (keywords.has(token)) {
+      continue;
+    }
+    if (call) {
+      if (!functions.has(token)) {
+        throw new Error(`unknown PromQL function ${token} in ${expr}`);
+      }
+    } else {
+      names.push(token);
+    }
+  }
+  return names;
+}
+
+const histograms = [metric.httpRequestDurationSeconds, metric.keyGenerationDurationSeconds, metric.keyLengthDistribution];
+
+/** Names the key server exports (its own metrics and prom-client's defaults), and Prometheus's own `up`. */
+const keyServerNames = new Set<string>([
+  'up',
+  metric.httpRequestsTotal,
+  metric.httpRequestsInFlight,
+  metric.keyGenerationsTotal,
+  metric.tlsCertificateExpiryTimestampSeconds,
+  metric.tlsCertificateReloadsTotal,
+  ...histograms.flatMap((name) => [`${name}_bucket`, `${name}_sum`, `${name}_count`]),
+  // prom-client collectDefaultMetrics()
+  'process_cpu_seconds_total',
+  'process_resident_memory_bytes',
+  'process_open_fds',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_gc_duration_seconds_bucket',
+]);
+
+/** Standard names from cAdvisor (kubelet) and kube-state-metrics v2. */
+const kubernetesNames = new Set([
+  'container_cpu_usage_seconds_total',
+  'container_memory_working_set_bytes',
+  'container_cpu_cfs_throttled_periods_total',
+  'container_cpu_cfs_periods_total',
+  'kube_pod_container_resource_limits',
+  'kube_pod_container_resource_requests',
+  'kube_pod_status_ready',
+  'kube_pod_container_status_restarts_total',
+  'kube_deployment_spec_replicas',
+  'kube_deployment_status_replicas_available',
+]);
+
+export function isKnownMetricName(name: string): boolean {
+  return keyServerNames.has(name) || kubernetesNames.has(name);
+}
