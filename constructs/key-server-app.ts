@@ -1,0 +1,635 @@
+// KeyServerApp: everything one installation of the key server needs in a cluster, with production defaults.
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { version as packageVersion } from '../package.json';
+import { KeyServerTls, KeyServerTlsProps } from './key-server-tls';
+import { recommendedLabels, selectorLabelsOf } from './labels';
+import {
+  requireDnsLabel, requireDnsSubdomain, requireInteger, requireLabels, requireLabelValue, requireOneOf, requirePort,
+} from './validation';
+
+/** Pods, possibly in other namespaces, identified by labels. */
+export interface PeerSelector {
+  /**
+   * Labels of the namespaces the pods run in; `{}` means every namespace.
+   * @default - only the app's own namespace
+   */
+  readonly namespaceLabels?: Record<string, string>;
+  /**
+   * Labels of the pods; `{}` means every pod of the selected namespaces.
+   * @default {}
+   */
+  readonly podLabels?: Record<string, string>;
+}
+
+/** The Prometheus allowed to reach the metrics port. */
+export interface PrometheusSelector {
+  /**
+   * Labels of the namespace Prometheus runs in.
+   * @default { 'kubernetes.io/metadata.name': 'monitoring' }
+   */
+  readonly namespaceLabels?: Record<string, string>;
+  /**
+   * Labels of the Prometheus pods.
+   * @default { 'app.kubernetes.io/name': 'prometheus' }
+   */
+  readonly podLabels?: Record<string, string>;
+}
+
+/** Horizontal pod autoscaling (`autoscaling/v2`). */
+export interface KeyServerAutoscalingProps {
+  /**
+   * Fewest pods.
+   * @default - `replicas` when given, else 2
+   */
+  readonly minReplicas?: number;
+  /**
+   * Most pods.
+   * @default 10
+   */
+  readonly maxReplicas?: number;
+  /**
+   * Target average CPU use, in percent of the CPU request.
+   * @default 70
+   */
+  readonly cpuUtilization?: number;
+  /**
+   * Target average memory use, in percent of the memory request.
+   * @default - memory does not drive scaling (key generation is CPU-bound)
+   */
+  readonly memoryUtilization?: number;
+}
+
+/** The PodDisruptionBudget (`policy/v1`). */
+export interface KeyServerDisruptionBudgetProps {
+  /**
+   * Pods that must stay up during voluntary disruptions: a count (`1`) or a percentage (`'50%'`).
+   * @default 1
+   */
+  readonly minAvailable?: number | string;
+}
+
+/** An Ingress for access from outside the cluster. */
+export interface KeyServerIngressProps {
+  /** The external host name, e.g. `keys.example.com`. */
+  readonly host: string;
+  /**
+   * The IngressClass.
+   * @default - the cluster's default IngressClass
+   */
+  readonly className?: string;
+  /**
+   * A `kubernetes.io/tls` Secret holding the certificate for `host`.
+   * @default - the Ingress serves no TLS of its own
+   */
+  readonly tlsSecretName?: string;
+  /**
+   * Annotations for the controller. The backend speaks HTTPS, so most controllers need one saying so,
+   * e.g. `{ 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' }`.
+   * @default {}
+   */
+  readonly annotations?: Record<string, string>;
+}
+
+/** Where the key server pods may send traffic. */
+export type EgressPolicy = 'none' | 'dns';
+const egressPolicies: readonly EgressPolicy[] = ['none', 'dns'];
+
+/** Props of {@link KeyServerApp}. Every field has a production default. */
+export interface KeyServerAppProps {
+  /**
+   * Base name of every object and `app.kubernetes.io/instance`.
+   * @default 'key-server'
+   */
+  readonly name?: string;
+  /**
+   * Namespace of every object.
+   * @default 'key-server'
+   */
+  readonly namespace?: string;
+  /**
+   * Whether to emit the Namespace (labelled to enforce Pod Security "restricted").
+   * @default true
+   */
+  readonly createNamespace?: boolean;
+  /**
+   * Image repository, without tag.
+   * @default 'key-server'
+   */
+  readonly image?: string;
+  /**
+   * Image tag. `latest` is refused: a rollout must name what it deploys.
+   * @default - the version in this package's package.json
+   */
+  readonly imageTag?: string;
+  /**
+   * Pod count when autoscaling is off; the autoscaler's minimum when it is on.
+   * @default 2 (the autoscaler's minimum)
+   */
+  readonly replicas?: number;
+  /**
+   * Largest key in bytes (`--max-size`; the server caps it at 65536). A plain number because cdk8s `Size`
+   * cannot express single bytes.
+   * @default 1024
+   */
+  readonly maxSize?: number;
+  /**
+   * Smallest key in bytes (`--min-size`).
+   * @default 1
+   */
+  readonly minSize?: number;
+  /**
+   * Port serving keys over HTTPS (`--srv-port`), named `https`.
+   * @default 1123
+   */
+  readonly httpsPort?: number;
+  /**
+   * Port serving only /metrics (`--metrics-port`), named `metrics`.
+   * @default 9464
+   */
+  readonly metricsPort?: number;
+  /**
+   * Address the server listens on (`--host`).
+   * @default '0.0.0.0'
+   */
+  readonly host?: string;
+  /**
+   * Time the server keeps answering after SIGTERM while reporting not ready, so endpoints drop it first
+   * (`--shutdown-delay`).
+   * @default Duration.seconds(5)
+   */
+  readonly shutdownDelay?: Duration;
+  /**
+   * Time Kubernetes waits after SIGTERM before SIGKILL; must exceed `shutdownDelay`.
+   * @default - `shutdownDelay` plus 25 seconds to drain in-flight requests
+   */
+  readonly terminationGracePeriod?: Duration;
+  /**
+   * Whether the server logs every request (`--access-log`).
+   * @default false
+   */
+  readonly accessLog?: boolean;
+  /**
+   * CPU and memory requests and limits of the container.
+   * @default - requests 100m CPU / 64Mi memory, limits 200m CPU / 128Mi memory
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Spread pods across zones (`topology.kubernetes.io/zone`) as well as nodes.
+   * @default false
+   */
+  readonly spreadAcrossZones?: boolean;
+  /**
+   * Where the certificate comes from.
+   * @default - a private CA bootstrapped with cert-manager in the namespace
+   */
+  readonly tls?: KeyServerTlsProps;
+  /**
+   * Cluster DNS domain, for the certificate's DNS names.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+  /**
+   * Horizontal pod autoscaling, or `false` for a fixed `replicas`.
+   * @default - CPU 70 %, 2 to 10 pods
+   */
+  readonly autoscaling?: KeyServerAutoscalingProps | false;
+  /**
+   * PodDisruptionBudget, or `false` for none (a single replica cannot be drained with one).
+   * @default - minAvailable 1
+   */
+  readonly podDisruptionBudget?: KeyServerDisruptionBudgetProps | false;
+  /**
+   * Clients allowed to reach the `https` port.
+   * @default - any source
+   */
+  readonly allowedClients?: PeerSelector[];
+  /**
+   * The Prometheus allowed to reach the `metrics` port; nothing else may.
+   * @default - pods `app.kubernetes.io/name: prometheus` in namespace `monitoring`
+   */
+  readonly prometheusSelector?: PrometheusSelector;
+  /**
+   * Where the pods may send traffic: nowhere, or DNS only. The server makes no outbound calls.
+   * @default 'none'
+   */
+  readonly egress?: EgressPolicy;
+  /**
+   * An Ingress for external access.
+   * @default - none
+   */
+  readonly ingress?: KeyServerIngressProps;
+  /**
+   * `app.kubernetes.io/part-of`.
+   * @default 'key-server'
+   */
+  readonly partOf?: string;
+}
+
+const defaultResources: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(200) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+};
+const nobody = 65534;
+const tlsMountPath = '/etc/key-server/tls';
+const containerName = 'key-server';
+/** The server refuses larger keys whatever its flags say. */
+const serverMaxSizeCap = 65536;
+
+/** The container args for the server, in the order they appear in the manifest. */
+export function keyServerArgs(options: {
+  httpsPort: number; metricsPort: number; host: string; maxSize: number; minSize: number;
+  shutdownDelay: Duration; tlsCertFile: string; tlsKeyFile: string; accessLog: boolean;
+}): string[] {
+  const args = [
+    '--host', options.host,
+    '--srv-port', String(options.httpsPort),
+    '--metrics-port', String(options.metricsPort),
+    '--max-size', String(options.maxSize),
+    '--min-size', String(options.minSize),
+    // Milliseconds over 1000, so 2.5 s stays 2.5 instead of being rounded by Duration.toSeconds.
+    '--shutdown-delay', String(options.shutdownDelay.toMilliseconds() / 1000),
+    '--tls-cert', options.tlsCertFile,
+    '--tls-key', options.tlsKeyFile,
+  ];
+  return options.accessLog ? [...args, '--access-log'] : args;
+}
+
+/**
+ * One installation of the key server: Namespace, ServiceAccount, Deployment, Service, TLS certificate,
+ * HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy and, when asked, an Ingress.
+ */
+export class KeyServerApp extends Construct {
+  /** Namespace of every object. */
+  public readonly namespace: string;
+  /** Base name of every object. */
+  public readonly name: string;
+  public readonly deployment: kplus.Deployment;
+  public readonly service: kplus.Service;
+  public readonly serviceAccount: kplus.ServiceAccount;
+  /** The emitted Namespace, when `createNamespace` is on. */
+  public readonly namespaceResource?: kplus.Namespace;
+  public readonly horizontalPodAutoscaler?: kplus.HorizontalPodAutoscaler;
+  public readonly podDisruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
+  public readonly networkPolicy: kplus.k8s.KubeNetworkPolicy;
+  public readonly ingress?: kplus.Ingress;
+  /** The serving certificate's Secret and, with cert-manager, its Certificate. */
+  public readonly tls: KeyServerTls;
+  public readonly httpsPortName = 'https';
+  public readonly httpsPort: number;
+  public readonly metricsPortName = 'metrics';
+  public readonly metricsPort: number;
+  public readonly metricsPath = '/metrics';
+  /** Labels that select the pods (stable across versions). */
+  public readonly selectorLabels: Record<string, string>;
+  /** The recommended `app.kubernetes.io/*` labels on every object. */
+  public readonly labels: Record<string, string>;
+  /** The mounted `kubernetes.io/tls` Secret. */
+  public readonly tlsSecretName: string;
+  /** Key of the CA certificate in that Secret, for a scraper's tlsConfig. */
+  public readonly tlsCaSecretKey: string;
+  /** The container args exactly as in the manifest. */
+  public readonly serverArgs: readonly string[];
+  public readonly shutdownDelay: Duration;
+  /** `repository:tag` of the container. */
+  public readonly image: string;
+  /** The Prometheus selector the NetworkPolicy admits to the metrics port, defaults applied. */
+  public readonly prometheusSelector: Required<PrometheusSelector>;
+
+  constructor(scope: Construct, id: string, props: KeyServerAppProps = {}) {
+    super(scope, id);
+    this.name = requireDnsLabel('name', props.name ?? 'key-server');
+    this.namespace = requireDnsLabel('namespace', props.namespace ?? 'key-server');
+    const imageTag = validatedImageTag(props.imageTag ?? packageVersion);
+    this.image = `${validatedImageRepository(props.image ?? 'key-server')}:${imageTag}`;
+    this.httpsPort = requirePort('httpsPort', props.httpsPort ?? 1123);
+    this.metricsPort = requirePort('metricsPort', props.metricsPort ?? 9464);
+    if (this.httpsPort === this.metricsPort) {
+      throw new Error(`httpsPort and metricsPort must differ; both are ${this.httpsPort}`);
+    }
+    const maxSize = requireInteger('maxSize', props.maxSize ?? 1024, 1, serverMaxSizeCap);
+    const minSize = requireInteger('minSize', props.minSize ?? 1, 1, serverMaxSizeCap);
+    if (minSize > maxSize) throw new Error(`minSize (${minSize}) must not exceed maxSize (${maxSize})`);
+    this.shutdownDelay = props.shutdownDelay ?? Duration.seconds(5);
+    const terminationGracePeriod = validatedGracePeriod(this.shutdownDelay, props.terminationGracePeriod);
+    const replicas = props.replicas === undefined ? undefined : requireInteger('replicas', props.replicas, 0);
+    const egress = requireOneOf('egress', props.egress ?? 'none', egressPolicies);
+    const clusterDomain = requireDnsSubdomain('clusterDomain', props.clusterDomain ?? 'cluster.local');
+
+    const labelInput = {
+      name: 'key-server', instance: this.name, component: 'server',
+      version: imageTag, partOf: requireLabelValue('partOf', props.partOf ?? 'key-server'),
+    };
+    this.labels = recommendedLabels(labelInput);
+    this.selectorLabels = selectorLabelsOf(labelInput);
+    this.prometheusSelector = {
+      namespaceLabels: requireLabels('prometheusSelector.namespaceLabels',
+        props.prometheusSelector?.namespaceLabels ?? { 'kubernetes.io/metadata.name': 'monitoring' }),
+      podLabels: requireLabels('prometheusSelector.podLabels',
+        props.prometheusSelector?.podLabels ?? { 'app.kubernetes.io/name': 'prometheus' }),
+    };
+    const metadata = (name: string = this.name) => ({ name, namespace: this.namespace, labels: this.labels });
+
+    if (props.createNamespace ?? true) {
+      this.namespaceResource = new kplus.Namespace(this, 'namespace', {
+        metadata: {
+          name: this.namespace,
+          labels: {
+            ...this.labels,
+            // The API server then refuses any pod in this namespace that breaks "restricted".
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/enforce-version': 'latest',
+          },
+        },
+      });
+    }
+
+    this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
+      metadata: metadata(), automountToken: false,
+    });
+
+    const serviceName = this.name;
+    this.tls = new KeyServerTls(this, 'tls', {
+      ...props.tls,
+      name: this.name,
+      namespace: this.namespace,
+      labels: this.labels,
+      dnsNames: serviceDnsNames(serviceName, this.namespace, clusterDomain),
+    });
+    this.tlsSecretName = this.tls.secretName;
+    this.tlsCaSecretKey = this.tls.caSecretKey;
+
+    this.serverArgs = Object.freeze(keyServerArgs({
+      httpsPort: this.httpsPort, metricsPort: this.metricsPort, host: props.host ?? '0.0.0.0',
+      maxSize, minSize, shutdownDelay: this.shutdownDelay, accessLog: props.accessLog ?? false,
+      tlsCertFile: `${tlsMountPath}/tls.crt`, tlsKeyFile: `${tlsMountPath}/tls.key`,
+    }));
+
+    this.deployment = new kplus.Deployment(this, 'deployment', {
+      metadata: metadata(),
+      // Our own selector: the default one is a hash of the construct path, unreadable in kubectl.
+      select: false,
+      podMetadata: { labels: this.labels },
+      replicas: props.autoscaling === false ? (replicas ?? 2) : undefined,
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+      }),
+      serviceAccount: this.serviceAccount,
+      automountServiceAccountToken: false,
+      terminationGracePeriod,
+      securityContext: { ensureNonRoot: true, user: nobody, group: nobody, fsGroup: nobody },
+    });
+    this.deployment.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
+    const container = this.deployment.addContainer({
+      name: containerName,
+      image: this.image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      args: [...this.serverArgs],
+      ports: [
+        { name: this.httpsPortName, number: this.httpsPort },
+        { name: this.metricsPortName, number: this.metricsPort },
+      ],
+      resources: props.resources ?? defaultResources,
+      securityContext: {
+        ensureNonRoot: true, user: nobody, group: nobody,
+        readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
+      },
+      startup: kplus.Probe.fromHttpGet('/health', {
+        scheme: kplus.ConnectionScheme.HTTPS, port: this.httpsPort,
+        periodSeconds: Duration.seconds(2), failureThreshold: 30, timeoutSeconds: Duration.seconds(2),
+      }),
+      readiness: kplus.Probe.fromHttpGet('/ready', {
+        scheme: kplus.ConnectionScheme.HTTPS, port: this.httpsPort,
+        periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(2),
+      }),
+      liveness: kplus.Probe.fromHttpGet('/health', {
+        scheme: kplus.ConnectionScheme.HTTPS, port: this.httpsPort,
+        periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(2),
+      }),
+    });
+    const secret = kplus.Secret.fromSecretName(this, 'tls-secret', this.tlsSecretName);
+    container.mount(tlsMountPath, kplus.Volume.fromSecret(this, 'tls-volume', secret, { name: 'tls' }), { readOnly: true });
+    this.patchPodTemplate(props.spreadAcrossZones ?? false);
+
+    this.service = new kplus.Service(this, 'service', {
+      metadata: {
+        ...metadata(serviceName),
+        // For Prometheus configured by annotations rather than by ServiceMonitor.
+        annotations: {
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(this.metricsPort),
+          'prometheus.io/path': this.metricsPath,
+          'prometheus.io/scheme': 'http',
+        },
+      },
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [
+        { name: this.httpsPortName, port: this.httpsPort, targetPort: this.httpsPort },
+        { name: this.metricsPortName, port: this.metricsPort, targetPort: this.metricsPort },
+      ],
+    });
+    for (const [key, value] of Object.entries(this.selectorLabels)) this.service.selectLabel(key, value);
+
+    if (props.autoscaling !== false) {
+      this.horizontalPodAutoscaler = this.addAutoscaler(props.autoscaling ?? {}, replicas, metadata());
+    }
+    if (props.podDisruptionBudget !== false) {
+      this.podDisruptionBudget = this.addDisruptionBudget(props.podDisruptionBudget ?? {}, metadata());
+    }
+    this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
+      metadata: metadata(),
+      spec: networkPolicySpec({
+        selectorLabels: this.selectorLabels,
+        httpsPortName: this.httpsPortName,
+        metricsPortName: this.metricsPortName,
+        allowedClients: (props.allowedClients ?? []).map((peer, i) => validatedPeer(`allowedClients[${i}]`, peer)),
+        allowAnyClient: props.allowedClients === undefined,
+        prometheusSelector: this.prometheusSelector,
+        egress,
+      }),
+    });
+    if (props.ingress !== undefined) this.ingress = this.addIngress(props.ingress, metadata());
+
+    // Namespace first, so `kubectl apply` never meets an object whose namespace does not exist yet.
+    if (this.namespaceResource !== undefined) {
+      for (const child of this.node.children) {
+        if (child !== this.namespaceResource) child.node.addDependency(this.namespaceResource);
+      }
+    }
+  }
+
+  /** Pod-template fields cdk8s-plus has no option for: seccomp, capabilities, spreading, named probe ports. */
+  private patchPodTemplate(spreadAcrossZones: boolean): void {
+    const deployment = ApiObject.of(this.deployment);
+    const pod = '/spec/template/spec';
+    deployment.addJsonPatch(
+      // cdk8s-plus labels every pod with a hash of the construct path; the selector above replaces it.
+      JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
+      JsonPatch.add(`${pod}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),
+      JsonPatch.add(`${pod}/containers/0/securityContext/capabilities`, { drop: ['ALL'] }),
+      JsonPatch.add(`${pod}/topologySpreadConstraints`, spreadConstraints(this.selectorLabels, spreadAcrossZones)),
+      // Probes name the port, so a port change cannot leave a probe knocking on the old number. The value is an
+      // IntOrString because KubeDeployment converts the patched JSON through its typed mapper once more.
+      ...['startupProbe', 'readinessProbe', 'livenessProbe'].map((probe) =>
+        JsonPatch.replace(`${pod}/containers/0/${probe}/httpGet/port`, kplus.k8s.IntOrString.fromString(this.httpsPortName))),
+    );
+  }
+
+  private addAutoscaler(
+    autoscaling: KeyServerAutoscalingProps, replicas: number | undefined, metadata: { name: string; namespace: string; labels: Record<string, string> },
+  ): kplus.HorizontalPodAutoscaler {
+    const minReplicas = requireInteger('autoscaling.minReplicas', autoscaling.minReplicas ?? replicas ?? 2, 1);
+    const maxReplicas = requireInteger('autoscaling.maxReplicas', autoscaling.maxReplicas ?? Math.max(10, minReplicas), 1);
+    if (minReplicas > maxReplicas) {
+      throw new Error(`autoscaling.minReplicas (${minReplicas}) must not exceed autoscaling.maxReplicas (${maxReplicas})`);
+    }
+    const cpu = requireInteger('autoscaling.cpuUtilization', autoscaling.cpuUtilization ?? 70, 1, 100);
+    const metrics = [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(cpu))];
+    if (autoscaling.memoryUtilization !== undefined) {
+      const memory = requireInteger('autoscaling.memoryUtilization', autoscaling.memoryUtilization, 1, 100);
+      metrics.push(kplus.Metric.resourceMemory(kplus.MetricTarget.averageUtilization(memory)));
+    }
+    return new kplus.HorizontalPodAutoscaler(this, 'autoscaler', {
+      metadata, target: this.deployment, minReplicas, maxReplicas, metrics,
+    });
+  }
+
+  private addDisruptionBudget(
+    budget: KeyServerDisruptionBudgetProps, metadata: { name: string; namespace: string; labels: Record<string, string> },
+  ): kplus.k8s.KubePodDisruptionBudget {
+    // cdk8s-plus-27 has no PodDisruptionBudget L2, so this is the L1 class.
+    return new kplus.k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
+      metadata,
+      spec: {
+        minAvailable: validatedMinAvailable(budget.minAvailable ?? 1),
+        selector: { matchLabels: this.selectorLabels },
+      },
+    });
+  }
+
+  private addIngress(
+    ingress: KeyServerIngressProps, metadata: { name: string; namespace: string; labels: Record<string, string> },
+  ): kplus.Ingress {
+    const host = requireDnsSubdomain('ingress.host', ingress.host);
+    const result = new kplus.Ingress(this, 'ingress', {
+      metadata: { ...metadata, annotations: ingress.annotations },
+      className: ingress.className,
+      rules: [{
+        host, path: '/', pathType: kplus.HttpIngressPathType.PREFIX,
+        backend: kplus.IngressBackend.fromService(this.service, { port: this.httpsPort }),
+      }],
+    });
+    if (ingress.tlsSecretName !== undefined) {
+      const secretName = requireDnsSubdomain('ingress.tlsSecretName', ingress.tlsSecretName);
+      result.addTls([{ hosts: [host], secret: kplus.Secret.fromSecretName(this, 'ingress-tls-secret', secretName) }]);
+    }
+    return result;
+  }
+}
+
+/** The names a client inside the cluster may use for the Service, all on the certificate. */
+export function serviceDnsNames(service: string, namespace: string, clusterDomain: string): string[] {
+  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`];
+}
+
+/** Spread over nodes (and zones) without ever blocking scheduling: a small cluster still runs every replica. */
+export function spreadConstraints(selectorLabels: Record<string, string>, acrossZones: boolean) {
+  const keys = ['kubernetes.io/hostname', ...(acrossZones ? ['topology.kubernetes.io/zone'] : [])];
+  return keys.map((topologyKey) => ({
+    maxSkew: 1, topologyKey, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels },
+  }));
+}
+
+/** Inputs of {@link networkPolicySpec}. */
+export interface NetworkPolicyInput {
+  readonly selectorLabels: Record<string, string>;
+  readonly httpsPortName: string;
+  readonly metricsPortName: string;
+  readonly allowedClients: PeerSelector[];
+  readonly allowAnyClient: boolean;
+  readonly prometheusSelector: Required<PrometheusSelector>;
+  readonly egress: EgressPolicy;
+}
+
+/** Ingress to `https` from the allowed clients, to `metrics` from Prometheus only; egress nowhere or DNS. */
+export function networkPolicySpec(input: NetworkPolicyInput): kplus.k8s.NetworkPolicySpec {
+  const tcp = (name: string) => ({ protocol: 'TCP', port: kplus.k8s.IntOrString.fromString(name) });
+  const dns = [
+    { protocol: 'UDP', port: kplus.k8s.IntOrString.fromNumber(53) },
+    { protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(53) },
+  ];
+  return {
+    podSelector: { matchLabels: input.selectorLabels },
+    policyTypes: ['Ingress', 'Egress'],
+    ingress: [
+      {
+        ports: [tcp(input.httpsPortName)],
+        from: input.allowAnyClient ? undefined : input.allowedClients.map(toPeer),
+      },
+      {
+        ports: [tcp(input.metricsPortName)],
+        from: [toPeer(input.prometheusSelector)],
+      },
+    ],
+    egress: input.egress === 'dns'
+      ? [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: dns }]
+      : [],
+  };
+}
+
+function toPeer(peer: PeerSelector): kplus.k8s.NetworkPolicyPeer {
+  return {
+    namespaceSelector: peer.namespaceLabels === undefined ? undefined : { matchLabels: peer.namespaceLabels },
+    podSelector: { matchLabels: peer.podLabels ?? {} },
+  };
+}
+
+function validatedPeer(prop: string, peer: PeerSelector): PeerSelector {
+  if (peer.namespaceLabels !== undefined) requireLabels(`${prop}.namespaceLabels`, peer.namespaceLabels);
+  if (peer.podLabels !== undefined) requireLabels(`${prop}.podLabels`, peer.podLabels);
+  return peer;
+}
+
+function validatedImageTag(tag: string): string {
+  if (tag === 'latest') {
+    throw new Error("imageTag must name a version; 'latest' is refused because a rollout could not say what it deploys");
+  }
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
+    throw new Error(`imageTag must be a Docker tag (letters, digits, '_', '.', '-', at most 128 characters); got '${tag}'`);
+  }
+  // The tag is also the version label, whose alphabet is a little narrower.
+  return requireLabelValue('imageTag', tag);
+}
+
+function validatedImageRepository(image: string): string {
+  // A registry host (with optional port) and lower-case path components; no tag or digest here.
+  if (!/^([a-zA-Z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(image)) {
+    throw new Error(`image must be a repository without tag or digest, e.g. 'ghcr.io/example/key-server'; got '${image}'`);
+  }
+  return image;
+}
+
+function validatedGracePeriod(shutdownDelay: Duration, gracePeriod: Duration | undefined): Duration {
+  const delayMs = shutdownDelay.toMilliseconds();
+  if (!(delayMs >= 0)) throw new Error(`shutdownDelay must not be negative; got ${delayMs} ms`);
+  // Kubernetes counts the grace period in whole seconds.
+  const result = gracePeriod ?? Duration.seconds(Math.ceil(delayMs / 1000) + 25);
+  const resultSeconds = result.toSeconds({ integral: false });
+  if (!Number.isInteger(resultSeconds) || resultSeconds * 1000 <= delayMs) {
+    throw new Error(`terminationGracePeriod must be a whole number of seconds above shutdownDelay (${delayMs / 1000} s); got ${resultSeconds} s`);
+  }
+  return result;
+}
+
+function validatedMinAvailable(minAvailable: number | string): kplus.k8s.IntOrString {
+  if (typeof minAvailable === 'number') {
+    return kplus.k8s.IntOrString.fromNumber(requireInteger('podDisruptionBudget.minAvailable', minAvailable, 0));
+  }
+  const match = /^(\d{1,3})%$/.exec(minAvailable);
+  if (match === null || Number(match[1]) > 100) {
+    throw new Error(`podDisruptionBudget.minAvailable must be a count or a percentage such as '50%'; got '${minAvailable}'`);
+  }
+  return kplus.k8s.IntOrString.fromString(minAvailable);
+}

@@ -1,0 +1,158 @@
+// The serving certificate of KeyServerApp: either a Secret the user already has, or cert-manager Certificates.
+import { Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  Certificate, CertificateSpecPrivateKeyAlgorithm, CertificateSpecPrivateKeyRotationPolicy, CertificateSpecUsages,
+} from '../imports/certificates-cert-manager.io';
+import { Issuer } from '../imports/issuers-cert-manager.io';
+import { requireDnsSubdomain, requireOneOf } from './validation';
+
+/** The kinds of cert-manager issuer a Certificate may reference. */
+export const issuerKinds = ['Issuer', 'ClusterIssuer'] as const;
+export type IssuerKind = (typeof issuerKinds)[number];
+
+/** A cert-manager issuer that signs the serving certificate. */
+export interface IssuerReference {
+  /** Name of the Issuer (in the app's namespace) or ClusterIssuer. */
+  readonly name: string;
+  /**
+   * Whether `name` is a namespaced Issuer or a ClusterIssuer.
+   * @default 'Issuer'
+   */
+  readonly kind?: IssuerKind;
+}
+
+/**
+ * Where the key server's certificate comes from. Give `existingSecretName` or `issuer`, not both; give
+ * neither to let the construct bootstrap a private CA with cert-manager in the namespace.
+ */
+export interface KeyServerTlsProps {
+  /**
+   * Name of an existing `kubernetes.io/tls` Secret in the namespace. The construct mounts it and creates
+   * no Certificate. A Secret made by hand may lack `ca.crt`; scrapers then need another CA source.
+   * @default - a Secret written by cert-manager
+   */
+  readonly existingSecretName?: string;
+  /**
+   * The cert-manager Issuer or ClusterIssuer that signs the serving certificate.
+   * @default - a self-signed CA bootstrapped in the namespace (selfSigned Issuer, CA Certificate, CA Issuer)
+   */
+  readonly issuer?: IssuerReference;
+  /**
+   * Name of the Secret cert-manager writes the serving certificate to.
+   * @default `${name}-tls`
+   */
+  readonly secretName?: string;
+  /**
+   * Lifetime of the serving certificate.
+   * @default Duration.days(90)
+   */
+  readonly duration?: Duration;
+  /**
+   * How long before expiry cert-manager renews it; the server hot-reloads the new files.
+   * @default Duration.days(30)
+   */
+  readonly renewBefore?: Duration;
+}
+
+/** What KeyServerTls needs from the app that owns it. */
+export interface KeyServerTlsContext extends KeyServerTlsProps {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  /** DNS names the serving certificate must cover (the Service's names). */
+  readonly dnsNames: readonly string[];
+}
+
+const caDuration = Duration.days(5 * 365);
+const caRenewBefore = Duration.days(365);
+
+/** A cert-manager `spec.duration` value: whole hours, which every Go duration parser accepts. */
+export function toGoDuration(prop: string, duration: Duration): string {
+  const hours = duration.toHours({ integral: false });
+  if (!Number.isInteger(hours) || hours < 1) {
+    throw new Error(`${prop} must be a whole number of hours, at least 1; got ${duration.toHumanString()}`);
+  }
+  return `${hours}h`;
+}
+
+/**
+ * Emits (or references) the Secret that holds the key server's certificate. cert-manager writes
+ * `tls.crt`, `tls.key` and `ca.crt` into it; the pod mounts it and the server reloads it on change.
+ */
+export class KeyServerTls extends Construct {
+  /** The Secret the pod mounts. */
+  public readonly secretName: string;
+  /** The key in that Secret holding the CA certificate clients (and Prometheus) trust. */
+  public readonly caSecretKey = 'ca.crt';
+  /** The serving Certificate, when cert-manager issues it. */
+  public readonly certificate?: Certificate;
+  /** The issuer that signs the serving certificate, when cert-manager issues it. */
+  public readonly issuer?: Required<IssuerReference>;
+
+  constructor(scope: Construct, id: string, props: KeyServerTlsContext) {
+    super(scope, id);
+    if (props.existingSecretName !== undefined && (props.issuer !== undefined || props.secretName !== undefined)) {
+      throw new Error('tls.existingSecretName cannot be combined with tls.issuer or tls.secretName: name an existing Secret, or let cert-manager write one');
+    }
+    if (props.existingSecretName !== undefined) {
+      this.secretName = requireDnsSubdomain('tls.existingSecretName', props.existingSecretName);
+      return;
+    }
+    this.secretName = requireDnsSubdomain('tls.secretName', props.secretName ?? `${props.name}-tls`);
+    this.issuer = props.issuer !== undefined ? validatedIssuer(props.issuer) : this.bootstrapCa(props);
+    const duration = props.duration ?? Duration.days(90);
+    const renewBefore = props.renewBefore ?? Duration.days(30);
+    if (renewBefore.toSeconds() >= duration.toSeconds()) {
+      throw new Error(`tls.renewBefore (${renewBefore.toHumanString()}) must be shorter than tls.duration (${duration.toHumanString()})`);
+    }
+    this.certificate = new Certificate(this, 'certificate', {
+      metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
+      spec: {
+        secretName: this.secretName,
+        // Labels on the Secret let a person find it next to the rest of the app.
+        secretTemplate: { labels: props.labels },
+        dnsNames: [...props.dnsNames],
+        duration: toGoDuration('tls.duration', duration),
+        renewBefore: toGoDuration('tls.renewBefore', renewBefore),
+        usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE],
+        privateKey: {
+          algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA,
+          size: 256,
+          // A fresh key on every renewal: a leaked key expires with its certificate.
+          rotationPolicy: CertificateSpecPrivateKeyRotationPolicy.ALWAYS,
+        },
+        issuerRef: { name: this.issuer.name, kind: this.issuer.kind, group: 'cert-manager.io' },
+      },
+    });
+  }
+
+  /** The cert-manager CA bootstrap: a self-signed root signs nothing but the namespace's own CA Issuer. */
+  private bootstrapCa(props: KeyServerTlsContext): Required<IssuerReference> {
+    const meta = (name: string) => ({ name, namespace: props.namespace, labels: props.labels });
+    const selfSignedName = `${props.name}-selfsigned`;
+    const caName = `${props.name}-ca`;
+    new Issuer(this, 'selfsigned-issuer', { metadata: meta(selfSignedName), spec: { selfSigned: {} } });
+    new Certificate(this, 'ca-certificate', {
+      metadata: meta(caName),
+      spec: {
+        isCa: true,
+        commonName: caName,
+        secretName: caName,
+        duration: toGoDuration('ca duration', caDuration),
+        renewBefore: toGoDuration('ca renewBefore', caRenewBefore),
+        privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256 },
+        issuerRef: { name: selfSignedName, kind: 'Issuer', group: 'cert-manager.io' },
+      },
+    });
+    new Issuer(this, 'ca-issuer', { metadata: meta(caName), spec: { ca: { secretName: caName } } });
+    return { name: caName, kind: 'Issuer' };
+  }
+}
+
+function validatedIssuer(issuer: IssuerReference): Required<IssuerReference> {
+  return {
+    name: requireDnsSubdomain('tls.issuer.name', issuer.name),
+    kind: requireOneOf('tls.issuer.kind', issuer.kind ?? 'Issuer', issuerKinds),
+  };
+}
