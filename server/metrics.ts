@@ -1,0 +1,168 @@
+// The prom-client registry and every metric the key server exports, with label children bound once, not per request.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets, linearBuckets } from 'prom-client';
+import { lengthBucket } from './keys';
+import * as names from './metric-names';
+import type { Handler } from './metric-names';
+
+/** What the server records; one instance per server, so tests can run many servers in one process. */
+export interface ServerMetrics {
+  readonly registry: Registry;
+  /** Counts one answered request and observes its duration. */
+  recordRequest(handler: Handler, method: string, code: number, seconds: number): void;
+  /** Counts one key of `length` bytes that took `seconds` to produce. */
+  recordKey(length: number, seconds: number): void;
+  requestStarted(): void;
+  requestFinished(): void;
+  /** Sets the expiry (notAfter) of the certificate being served, in Unix seconds. */
+  setCertificateExpiry(unixSeconds: number): void;
+  recordCertificateReload(result: 'success' | 'failure'): void;
+}
+
+/** Request latency buckets, in seconds: fine below 10 ms where keys are served, coarse up to the 10 s timeout. */
+export const REQUEST_DURATION_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+/** Key generation buckets: 1 µs to about 0.26 s, by factors of 4 (a key takes microseconds; a pool refill more). */
+export const KEY_GENERATION_BUCKETS: readonly number[] = exponentialBuckets(0.000001, 4, 10);
+
+/** Methods kept as label values; anything else becomes `OTHER`, so a client cannot invent series. */
+const METHOD_LABELS: Readonly<Record<string, string>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, string>, {
+    GET: 'GET', HEAD: 'HEAD', POST: 'POST', PUT: 'PUT', DELETE: 'DELETE', PATCH: 'PATCH', OPTIONS: 'OPTIONS',
+  }),
+);
+
+/** The `method` label for an HTTP method. */
+export function methodLabel(method: string | undefined): string {
+  return (method !== undefined && METHOD_LABELS[method]) || 'OTHER';
+}
+
+interface RequestChildren {
+  readonly count: { inc(): void };
+  readonly duration: { observe(value: number): void };
+}
+
+/** Creates the registry and every metric; `maxSize` shapes the key length buckets and series. */
+export function createServerMetrics(options: { readonly maxSize: number }): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const labelNames = ['code', 'handler', 'method'] as const;
+  const requestsTotal = new Counter({
+    name: names.httpRequestsTotal,
+    help: 'HTTP requests answered, by status code, route template and method.',
+    labelNames,
+    registers: [registry],
+  });
+  const requestDuration = new Histogram({
+    name: names.httpRequestDurationSeconds,
+    help: 'Time from receiving a request to handing the whole response to the socket, in seconds.',
+    labelNames,
+    buckets: [...REQUEST_DURATION_BUCKETS],
+    registers: [registry],
+  });
+  let inFlight = 0;
+  new Gauge({
+    name: names.httpRequestsInFlight,
+    help: 'HTTP requests being processed right now.',
+    registers: [registry],
+    // Read at scrape time: the hot path only bumps a number instead of updating a prom-client map.
+    collect() {
+      this.set(inFlight);
+    },
+  });
+
+  const keyGenerations = new Counter({
+    name: names.keyGenerationsTotal,
+    help: 'Keys produced, by requested length rounded up to a power of two.',
+    labelNames: ['length'],
+    registers: [registry],
+  });
+  const keyGenerationDuration = new Histogram({
+    name: names.keyGenerationDurationSeconds,
+    help: 'Time to produce and encode the random bytes of one key, in seconds.',
+    buckets: [...KEY_GENERATION_BUCKETS],
+    registers: [registry],
+  });
+  const keyLengthWidth = options.maxSize / 20;
+  const keyLengths = new Histogram({
+    name: names.keyLengthDistribution,
+    help: 'Requested key lengths in bytes (20 linear buckets from 0 to max-size).',
+    buckets: linearBuckets(keyLengthWidth, keyLengthWidth, 20),
+    registers: [registry],
+  });
+
+  const certificateExpiry = new Gauge({
+    name: names.tlsCertificateExpiryTimestampSeconds,
+    help: 'Expiry (notAfter) of the TLS certificate being served, in Unix seconds.',
+    registers: [registry],
+  });
+  const certificateReloads = new Counter({
+    name: names.tlsCertificateReloadsTotal,
+    help: 'Attempts to load a changed TLS certificate and key, by result.',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  certificateReloads.labels('success');
+  certificateReloads.labels('failure');
+
+  // One child per power-of-two bucket, bound now so the hot path indexes an array.
+  const keyChildren: Array<{ inc(): void }> = [];
+  for (let bucket = 1, index = 0; bucket <= lengthBucket(options.maxSize); bucket *= 2, index++) {
+    keyChildren[index] = keyGenerations.labels(String(bucket));
+  }
+
+  // handler → method → code → bound children, filled on first use: the label values are all bounded sets.
+  const requestChildren = new Map<string, Map<string, Map<number, RequestChildren>>>();
+  function childrenFor(handler: Handler, method: string, code: number): RequestChildren {
+    let byMethod = requestChildren.get(handler);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      requestChildren.set(handler, byMethod);
+    }
+    let byCode = byMethod.get(method);
+    if (byCode === undefined) {
+      byCode = new Map();
+      byMethod.set(method, byCode);
+    }
+    let children = byCode.get(code);
+    if (children === undefined) {
+      const labels = [String(code), handler, method];
+      children = { count: requestsTotal.labels(...labels), duration: requestDuration.labels(...labels) };
+      byCode.set(code, children);
+    }
+    return children;
+  }
+  // Bind the successful GET series up front, so dashboards show zeros instead of "no data" on a fresh pod.
+  for (const handler of Object.values(names.handlers)) {
+    if (handler !== names.handlers.unmatched) {
+      childrenFor(handler, 'GET', 200);
+    }
+  }
+
+  return {
+    registry,
+    recordRequest(handler, method, code, seconds) {
+      const children = childrenFor(handler, methodLabel(method), code);
+      children.count.inc();
+      children.duration.observe(seconds);
+    },
+    recordKey(length, seconds) {
+      keyChildren[length <= 1 ? 0 : 32 - Math.clz32(length - 1)].inc();
+      keyGenerationDuration.observe(seconds);
+      keyLengths.observe(length);
+    },
+    requestStarted() {
+      inFlight++;
+    },
+    requestFinished() {
+      inFlight--;
+    },
+    setCertificateExpiry(unixSeconds) {
+      certificateExpiry.set(unixSeconds);
+    },
+    recordCertificateReload(result) {
+      certificateReloads.labels(result).inc();
+    },
+  };
+}

@@ -1,0 +1,165 @@
+// Loading the TLS certificate and key, and noticing when they change so the server can swap them without a restart.
+import { X509Certificate } from 'node:crypto';
+import { watch, type FSWatcher, readFileSync, promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { TlsFiles } from './config';
+
+/** A certificate and its key, read from disk and checked to belong together. */
+export interface CertificatePair {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** Expiry of the leaf certificate (the first in the PEM file). */
+  readonly notAfter: Date;
+  readonly subject: string;
+  readonly serialNumber: string;
+}
+
+/** Thrown when the files cannot be read or do not form a usable pair; the message names the file and the reason. */
+export class CertificateError extends Error {}
+
+/** The lowest protocol served: TLS 1.0 and 1.1 are deprecated (RFC 8996). */
+export const MIN_TLS_VERSION = 'TLSv1.2';
+
+/** The options both listeners are created and re-keyed with; kept in one place so a reload cannot drop one. */
+export function secureContextOptions(pair: CertificatePair): SecureContextOptions {
+  return { cert: pair.cert, key: pair.key, minVersion: MIN_TLS_VERSION };
+}
+
+/** Reads the pair at start; synchronous because nothing may listen before it is known to be good. */
+export function readCertificatePair(files: TlsFiles): CertificatePair {
+  return checkPair(readOrThrow(files.certFile, 'certificate'), readOrThrow(files.keyFile, 'key'), files);
+}
+
+function readOrThrow(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new CertificateError(`cannot read TLS ${what} ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** Parses the certificate and proves the key matches it, the way the TLS stack will when it is installed. */
+function checkPair(cert: Buffer, key: Buffer, files: TlsFiles): CertificatePair {
+  let parsed: X509Certificate;
+  try {
+    parsed = new X509Certificate(cert);
+  } catch (error) {
+    throw new CertificateError(`TLS certificate ${files.certFile} is not a PEM certificate: ${(error as Error).message}`);
+  }
+  try {
+    createSecureContext({ cert, key, minVersion: MIN_TLS_VERSION });
+  } catch (error) {
+    throw new CertificateError(`TLS key ${files.keyFile} does not fit certificate ${files.certFile}: ${(error as Error).message}`);
+  }
+  return { cert, key, notAfter: new Date(parsed.validTo), subject: parsed.subject, serialNumber: parsed.serialNumber };
+}
+
+/** What one look at the files found. */
+export type ReloadOutcome = 'unchanged' | 'reloaded' | 'failed';
+
+/** Watches the certificate files; see {@link watchCertificatePair}. */
+export interface CertificateWatcher {
+  /** Reads the files now and applies them if they changed; checks never overlap. */
+  check(): Promise<ReloadOutcome>;
+  /** Stops watching and polling. */
+  close(): void;
+}
+
+/** How the watcher reacts. */
+export interface CertificateWatcherOptions {
+  /** Called with a new, verified pair. If it throws, the change counts as a failure and is retried on the next check. */
+  readonly onReload: (pair: CertificatePair) => void;
+  /** Called once per distinct broken pair; the old pair stays in use. */
+  readonly onFailure: (error: Error) => void;
+  /** Seconds between polls, the safety net for file systems where `fs.watch` sees nothing. @default 30 */
+  readonly pollInterval?: number;
+  /** Milliseconds to wait after a file event so a writer can finish both files. @default 200 */
+  readonly settleDelayMs?: number;
+}
+
+/**
+ * Watches the directories holding the certificate and key. Directories, not files: Kubernetes updates a secret
+ * volume by swapping a `..data` symlink, which a watch on the old file never reports; cert-manager and editors
+ * replace files by rename. A slow poll backs the watch up, and contents, not timestamps, decide what changed.
+ */
+export function watchCertificatePair(files: TlsFiles, initial: CertificatePair, options: CertificateWatcherOptions): CertificateWatcher {
+  const settleDelayMs = options.settleDelayMs ?? 200;
+  let current = initial;
+  let lastFailure: { cert: Buffer; key: Buffer } | undefined;
+  let running: Promise<ReloadOutcome> = Promise.resolve('unchanged');
+  let settleTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  async function checkOnce(): Promise<ReloadOutcome> {
+    let cert: Buffer;
+    let key: Buffer;
+    try {
+      [cert, key] = await Promise.all([fs.readFile(files.certFile), fs.readFile(files.keyFile)]);
+    } catch (error) {
+      // Mid-swap a file can be briefly missing; report it once, like any broken pair, and keep the old one.
+      return reportFailure(Buffer.alloc(0), Buffer.alloc(0), error as Error);
+    }
+    if (cert.equals(current.cert) && key.equals(current.key)) {
+      return 'unchanged';
+    }
+    let pair: CertificatePair;
+    try {
+      pair = checkPair(cert, key, files);
+      options.onReload(pair);
+    } catch (error) {
+      return reportFailure(cert, key, error as Error);
+    }
+    current = pair;
+    lastFailure = undefined;
+    return 'reloaded';
+  }
+
+  function reportFailure(cert: Buffer, key: Buffer, error: Error): ReloadOutcome {
+    const alreadyReported = lastFailure !== undefined && lastFailure.cert.equals(cert) && lastFailure.key.equals(key);
+    if (!alreadyReported) {
+      lastFailure = { cert, key };
+      options.onFailure(error);
+    }
+    return 'failed';
+  }
+
+  function check(): Promise<ReloadOutcome> {
+    running = running.then(() => (closed ? 'unchanged' : checkOnce()));
+    return running;
+  }
+
+  function scheduleCheck(): void {
+    if (closed) {
+      return;
+    }
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(() => void check(), settleDelayMs);
+    settleTimer.unref();
+  }
+
+  const watchers: FSWatcher[] = [];
+  for (const directory of new Set([dirname(files.certFile), dirname(files.keyFile)])) {
+    try {
+      const watcher = watch(directory, { persistent: false }, scheduleCheck);
+      watcher.on('error', () => undefined); // the directory went away; the poll still runs
+      watchers.push(watcher);
+    } catch {
+      // Some file systems cannot be watched; the poll covers them.
+    }
+  }
+  const poll = setInterval(() => void check(), (options.pollInterval ?? 30) * 1000);
+  poll.unref();
+
+  return {
+    check,
+    close() {
+      closed = true;
+      clearInterval(poll);
+      clearTimeout(settleTimer);
+      for (const watcher of watchers) {
+        watcher.close();
+      }
+    },
+  };
+}
