@@ -1,0 +1,172 @@
+// Small typed builders for Grafana dashboard JSON (schema 39): just the panel kinds the key server dashboards use.
+//
+// Why not @grafana/grafana-foundation-sdk: its packages publish only subpath `exports`
+// (`@grafana/grafana-foundation-sdk/dashboard`), which TypeScript resolves under `moduleResolution` node16/bundler
+// but not under this project's `module: commonjs` (node10 resolution), and its versions are pre-releases
+// (`11.6.0-cogv0.0.x.<timestamp>`, `latest` = 0.0.21). These builders emit the same JSON model for four panel types.
+
+/** How panels reference the Prometheus datasource: by uid, never by display name, so a rename does not break them. */
+export interface DatasourceRef {
+  readonly type: 'prometheus';
+  readonly uid: string;
+}
+
+/** One PromQL query of a panel. */
+export interface PrometheusTarget {
+  readonly refId: string;
+  readonly datasource: DatasourceRef;
+  readonly expr: string;
+  readonly legendFormat: string;
+  readonly range: boolean;
+  readonly instant: boolean;
+  readonly format?: 'time_series' | 'heatmap';
+}
+
+export interface Threshold {
+  readonly color: string;
+  readonly value: number | null;
+}
+
+/** A panel as Grafana stores it, with the fields these dashboards set. */
+export interface GrafanaPanel {
+  readonly id: number;
+  readonly type: 'timeseries' | 'stat' | 'heatmap' | 'bargauge';
+  readonly title: string;
+  readonly description: string;
+  readonly datasource: DatasourceRef;
+  readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
+  readonly targets: readonly PrometheusTarget[];
+  readonly fieldConfig: {
+    readonly defaults: {
+      readonly unit: string;
+      readonly min?: number;
+      readonly max?: number;
+      readonly thresholds?: { readonly mode: 'absolute'; readonly steps: readonly Threshold[] };
+    };
+    readonly overrides: readonly never[];
+  };
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** A dashboard as the Grafana provisioning and the kube-prometheus-stack sidecar load it from a `.json` file. */
+export interface GrafanaDashboard {
+  readonly uid: string;
+  readonly title: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly schemaVersion: number;
+  readonly version: number;
+  readonly editable: boolean;
+  readonly timezone: string;
+  readonly refresh: string;
+  readonly time: { readonly from: string; readonly to: string };
+  readonly templating: { readonly list: readonly never[] };
+  readonly annotations: { readonly list: readonly never[] };
+  readonly links: readonly never[];
+  readonly panels: readonly GrafanaPanel[];
+}
+
+/** A panel before layout: what a dashboard definition states. */
+export interface PanelSpec {
+  readonly type: GrafanaPanel['type'];
+  readonly title: string;
+  readonly description: string;
+  /** Unit id from Grafana's unit list (`reqps`, `percentunit`, `s`, `bytes`, `short`, `d`). */
+  readonly unit: string;
+  readonly queries: ReadonlyArray<{ readonly expr: string; readonly legend?: string; readonly format?: 'heatmap' }>;
+  /** Width in grid columns (24 make a row). */
+  readonly width: number;
+  /** Height in grid rows. @default 8 */
+  readonly height?: number;
+  readonly min?: number;
+  readonly thresholds?: readonly Threshold[];
+}
+
+/** What a dashboard definition states; ids, positions and datasource references are filled in by {@link buildDashboard}. */
+export interface DashboardSpec {
+  readonly uid: string;
+  readonly title: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly panels: readonly PanelSpec[];
+}
+
+const gridColumns = 24;
+
+/** Lays panels out left to right, wrapping at 24 columns, and references the datasource by uid in every panel and query. */
+export function buildDashboard(spec: DashboardSpec, datasourceUid: string): GrafanaDashboard {
+  const datasource: DatasourceRef = { type: 'prometheus', uid: datasourceUid };
+  let x = 0;
+  let y = 0;
+  let rowHeight = 0;
+  const panels = spec.panels.map((panel, index): GrafanaPanel => {
+    const height = panel.height ?? 8;
+    if (panel.width < 1 || panel.width > gridColumns) {
+      throw new Error(`panel "${panel.title}" width must be 1 to ${gridColumns} columns, got ${panel.width}`);
+    }
+    if (x + panel.width > gridColumns) {
+      x = 0;
+      y += rowHeight;
+      rowHeight = 0;
+    }
+    const gridPos = { x, y, w: panel.width, h: height };
+    x += panel.width;
+    rowHeight = Math.max(rowHeight, height);
+    return {
+      id: index + 1,
+      type: panel.type,
+      title: panel.title,
+      description: panel.description,
+      datasource,
+      gridPos,
+      targets: panel.queries.map((query, queryIndex) => ({
+        refId: String.fromCharCode(65 + queryIndex),
+        datasource,
+        expr: query.expr,
+        legendFormat: query.legend ?? '__auto',
+        // Stats show the latest value; time series and heatmaps need the range.
+        range: panel.type !== 'stat',
+        instant: panel.type === 'stat',
+        ...(query.format ? { format: query.format } : {}),
+      })),
+      fieldConfig: {
+        defaults: {
+          unit: panel.unit,
+          ...(panel.min !== undefined ? { min: panel.min } : {}),
+          ...(panel.thresholds ? { thresholds: { mode: 'absolute' as const, steps: panel.thresholds } } : {}),
+        },
+        overrides: [],
+      },
+      options: panelOptions(panel.type, panel.unit),
+    };
+  });
+  return {
+    uid: spec.uid,
+    title: spec.title,
+    description: spec.description,
+    tags: spec.tags,
+    schemaVersion: 39,
+    version: 1,
+    editable: false,
+    timezone: 'browser',
+    refresh: '30s',
+    time: { from: 'now-6h', to: 'now' },
+    templating: { list: [] },
+    annotations: { list: [] },
+    links: [],
+    panels,
+  };
+}
+
+function panelOptions(type: GrafanaPanel['type'], unit: string): Record<string, unknown> {
+  switch (type) {
+    case 'timeseries':
+      return { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'multi', sort: 'desc' } };
+    case 'stat':
+      return { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'area' };
+    case 'heatmap':
+      return { calculate: false, yAxis: { unit }, color: { mode: 'scheme', scheme: 'Oranges' }, cellGap: 1 };
+    case 'bargauge':
+      return { displayMode: 'gradient', orientation: 'horizontal', reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false } };
+  }
+}

@@ -1,0 +1,93 @@
+// The "Key Server HTTP Overview" dashboard: traffic, errors, latency, saturation and pods up.
+import * as metric from '../../server/metric-names';
+import { MonitoredKeyServer, scrapeSelector } from '../monitoring-target';
+import { servedTrafficMatcher } from '../rules/key-server-rules';
+import { DashboardSpec } from './grafana-model';
+
+/**
+ * Grafana's `$__rate_interval` is at least four scrape intervals, so rate() always has two samples;
+ * `$__interval` blanked panels when zoomed in.
+ */
+export const rateInterval = '[$__rate_interval]';
+
+/** `histogram_quantile` over a histogram's buckets, summed across pods. */
+export function quantileQuery(histogram: string, selector: string, quantile: number): { expr: string; legend: string } {
+  return {
+    expr: `histogram_quantile(${quantile}, sum by (le) (rate(${histogram}_bucket${selector}${rateInterval})))`,
+    legend: `p${Math.round(quantile * 100)}`,
+  };
+}
+
+export function httpOverviewDashboard(target: MonitoredKeyServer): DashboardSpec {
+  const all = scrapeSelector(target);
+  const served = scrapeSelector(target, servedTrafficMatcher());
+  const servedWith = (codePattern: string) => scrapeSelector(target, servedTrafficMatcher(), `code=~"${codePattern}"`);
+  const servedRate = `sum(rate(${metric.httpRequestsTotal}${served}${rateInterval}))`;
+  const ratio = (codePattern: string) => `sum(rate(${metric.httpRequestsTotal}${servedWith(codePattern)}${rateInterval})) / ${servedRate}`;
+  return {
+    uid: 'key-server-http',
+    title: 'Key Server HTTP Overview',
+    description: 'Requests, errors, latency and saturation of the key server. Probes and scrapes are left out of ratios and latency.',
+    tags: ['key-server', 'http'],
+    panels: [
+      {
+        type: 'stat', title: 'Pods up', unit: 'short', width: 6, height: 4,
+        description: 'Targets Prometheus scraped successfully at the last scrape.',
+        queries: [{ expr: `sum(up${all})`, legend: 'up' }],
+        thresholds: [{ color: 'red', value: null }, { color: 'green', value: 1 }],
+      },
+      {
+        type: 'stat', title: 'Served requests', unit: 'reqps', width: 6, height: 4,
+        description: 'Requests per second, without probes and scrapes.',
+        queries: [{ expr: servedRate, legend: 'requests' }],
+      },
+      {
+        type: 'stat', title: '5xx ratio', unit: 'percentunit', width: 6, height: 4,
+        description: 'Share of served requests answered with a server error.',
+        queries: [{ expr: ratio('5..'), legend: '5xx' }],
+        thresholds: [{ color: 'green', value: null }, { color: 'orange', value: 0.01 }, { color: 'red', value: 0.05 }],
+      },
+      {
+        type: 'stat', title: 'p95 latency', unit: 's', width: 6, height: 4,
+        description: '95th percentile time to answer a served request.',
+        queries: [{ ...quantileQuery(metric.httpRequestDurationSeconds, served, 0.95) }],
+        thresholds: [{ color: 'green', value: null }, { color: 'red', value: 0.5 }],
+      },
+      {
+        type: 'timeseries', title: 'Request rate by code and handler', unit: 'reqps', width: 12,
+        description: 'Every answered request, probes and scrapes included, by status code and route template.',
+        queries: [{ expr: `sum by (code, handler) (rate(${metric.httpRequestsTotal}${all}${rateInterval}))`, legend: '{{code}} {{handler}}' }],
+      },
+      {
+        type: 'timeseries', title: 'Error ratio', unit: 'percentunit', width: 12, min: 0,
+        description: 'Share of served requests answered with 5xx (our errors) and 4xx (client errors: a high share means scanning or a broken client).',
+        queries: [{ expr: ratio('5..'), legend: '5xx' }, { expr: ratio('4..'), legend: '4xx' }],
+      },
+      {
+        type: 'timeseries', title: 'Latency percentiles', unit: 's', width: 12, min: 0,
+        description: `From the ${metric.httpRequestDurationSeconds} histogram of served requests.`,
+        queries: [0.5, 0.95, 0.99].map((quantile) => quantileQuery(metric.httpRequestDurationSeconds, served, quantile)),
+      },
+      {
+        type: 'timeseries', title: 'In-flight requests', unit: 'short', width: 12, min: 0,
+        description: 'Requests being processed right now, per pod: a rising line means the server is saturated.',
+        queries: [{ expr: `sum by (pod) (${metric.httpRequestsInFlight}${all})`, legend: '{{pod}}' }],
+      },
+      {
+        type: 'timeseries', title: 'CPU', unit: 'short', width: 8, min: 0,
+        description: 'CPU seconds per second used by each server process.',
+        queries: [{ expr: `sum by (pod) (rate(process_cpu_seconds_total${all}${rateInterval}))`, legend: '{{pod}}' }],
+      },
+      {
+        type: 'timeseries', title: 'Resident memory', unit: 'bytes', width: 8, min: 0,
+        description: 'Resident set size of each server process.',
+        queries: [{ expr: `sum by (pod) (process_resident_memory_bytes${all})`, legend: '{{pod}}' }],
+      },
+      {
+        type: 'timeseries', title: 'Event loop lag p99', unit: 's', width: 8, min: 0,
+        description: 'How late the Node.js event loop runs callbacks: the first sign of CPU saturation.',
+        queries: [{ expr: `max by (pod) (nodejs_eventloop_lag_p99_seconds${all})`, legend: '{{pod}}' }],
+      },
+    ],
+  };
+}
