@@ -1,0 +1,134 @@
+// parseConfig: flags and environment variables → a frozen Config, or one line naming what is wrong.
+import { MAX_SIZE_HARD_CAP, helpText, parseConfig, type Config } from '../../server/config';
+
+function configOf(argv: string[], env: Record<string, string> = {}): Config {
+  const result = parseConfig(argv, env);
+  if (result.kind !== 'config') {
+    throw new Error(`expected a config, got ${JSON.stringify(result)}`);
+  }
+  return result.config;
+}
+
+function errorOf(argv: string[], env: Record<string, string> = {}): string {
+  const result = parseConfig(argv, env);
+  if (result.kind !== 'error') {
+    throw new Error(`expected an error, got ${JSON.stringify(result)}`);
+  }
+  return result.message;
+}
+
+describe('parseConfig', () => {
+  it('uses the documented defaults when nothing is given', () => {
+    expect(configOf([])).toEqual({
+      srvPort: 1123,
+      host: '0.0.0.0',
+      minSize: 1,
+      maxSize: 1024,
+      metricsPort: undefined,
+      tls: undefined,
+      shutdownDelay: 5,
+      accessLog: false,
+      faultErrorRatio: 0,
+      faultLatency: 0,
+    });
+  });
+
+  it('returns a frozen config', () => {
+    expect(Object.isFrozen(configOf([]))).toBe(true);
+  });
+
+  it('accepts --flag value and --flag=value for every option', () => {
+    const config = configOf([
+      '--srv-port', '8443', '--host=127.0.0.1', '--min-size', '16', '--max-size=4096', '--metrics-port', '9090',
+      '--tls-cert', '/c.pem', '--tls-key=/k.pem', '--shutdown-delay', '2.5', '--access-log',
+      '--fault-error-ratio=0.25', '--fault-latency', '0.1',
+    ]);
+    expect(config).toEqual({
+      srvPort: 8443,
+      host: '127.0.0.1',
+      minSize: 16,
+      maxSize: 4096,
+      metricsPort: 9090,
+      tls: { certFile: '/c.pem', keyFile: '/k.pem' },
+      shutdownDelay: 2.5,
+      accessLog: true,
+      faultErrorRatio: 0.25,
+      faultLatency: 0.1,
+    });
+  });
+
+  it('reads every option from its environment variable', () => {
+    const config = configOf([], {
+      SRV_PORT: '8443', HOST: '::', MIN_SIZE: '2', MAX_SIZE: '64', METRICS_PORT: '9090',
+      TLS_CERT_FILE: '/c.pem', TLS_KEY_FILE: '/k.pem', SHUTDOWN_DELAY: '0', ACCESS_LOG: 'true',
+      FAULT_ERROR_RATIO: '1', FAULT_LATENCY: '3',
+    });
+    expect(config).toMatchObject({
+      srvPort: 8443, host: '::', minSize: 2, maxSize: 64, metricsPort: 9090, shutdownDelay: 0, accessLog: true,
+      tls: { certFile: '/c.pem', keyFile: '/k.pem' }, faultErrorRatio: 1, faultLatency: 3,
+    });
+  });
+
+  it('lets a flag win over its environment variable', () => {
+    expect(configOf(['--max-size', '2048'], { MAX_SIZE: '64' }).maxSize).toBe(2048);
+  });
+
+  it('allows port 0 so the system picks a free port', () => {
+    expect(configOf(['--srv-port', '0', '--metrics-port', '0'])).toMatchObject({ srvPort: 0, metricsPort: 0 });
+  });
+
+  it('accepts --access-log=false', () => {
+    expect(configOf(['--access-log=false']).accessLog).toBe(false);
+  });
+
+  it('asks for help on --help and -h', () => {
+    expect(parseConfig(['--help'], {})).toEqual({ kind: 'help' });
+    expect(parseConfig(['--max-size', '5', '-h'], {})).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    [['--min-size', '2000'], '--min-size (2000) must not be greater than --max-size (1024)'],
+    [['--max-size', String(MAX_SIZE_HARD_CAP + 1)], `--max-size must be an integer from 1 to ${MAX_SIZE_HARD_CAP}, got "65537"`],
+    [['--max-size', 'lots'], '--max-size must be an integer from 1 to 65536, got "lots"'],
+    [['--max-size', '1e3'], '--max-size must be an integer from 1 to 65536, got "1e3"'],
+    [['--max-size', '0'], '--max-size must be an integer from 1 to 65536, got "0"'],
+    [['--min-size', '-1'], '--min-size must be an integer from 1 to 65536, got "-1"'],
+    [['--min-size=-1'], '--min-size must be an integer from 1 to 65536, got "-1"'],
+    [['--srv-port', '70000'], '--srv-port must be an integer from 0 to 65535, got "70000"'],
+    [['--srv-port', '8080', '--metrics-port', '8080'], '--metrics-port (8080) must differ from --srv-port'],
+    [['--shutdown-delay', 'soon'], '--shutdown-delay must be a number from 0 to 300, got "soon"'],
+    [['--shutdown-delay', '301'], '--shutdown-delay must be a number from 0 to 300, got "301"'],
+    [['--fault-error-ratio', '1.5'], '--fault-error-ratio must be a number from 0 to 1, got "1.5"'],
+    [['--fault-latency', '-2'], '--fault-latency must be a number from 0 to 60, got "-2"'],
+    [['--max-size', '--min-size', '2'], '--max-size needs a value'],
+    [['--tls-cert', '/c.pem'], '--tls-cert and --tls-key must be given together'],
+    [['--tls-key=/k.pem'], '--tls-cert and --tls-key must be given together'],
+    [['--access-log=maybe'], '--access-log must be true or false, got "maybe"'],
+    [['--max-size'], '--max-size needs a value'],
+    [['--verbose'], 'unknown option --verbose (see --help)'],
+    [['serve'], 'unexpected argument "serve" (options start with --; see --help)'],
+    [['--host='], '--host must not be empty'],
+  ])('rejects %j with one line naming the flag', (argv, message) => {
+    const error = errorOf(argv);
+    expect(error).toBe(message);
+    expect(error).not.toContain('\n');
+  });
+
+  it('rejects a bad environment value naming the flag it stands for', () => {
+    expect(errorOf([], { MAX_SIZE: 'big' })).toBe('--max-size must be an integer from 1 to 65536, got "big"');
+  });
+});
+
+describe('helpText', () => {
+  it('lists every flag with its environment variable', () => {
+    const text = helpText();
+    for (const [flag, env] of [
+      ['--srv-port', 'SRV_PORT'], ['--host', 'HOST'], ['--max-size', 'MAX_SIZE'], ['--min-size', 'MIN_SIZE'],
+      ['--metrics-port', 'METRICS_PORT'], ['--tls-cert', 'TLS_CERT_FILE'], ['--tls-key', 'TLS_KEY_FILE'],
+      ['--shutdown-delay', 'SHUTDOWN_DELAY'], ['--access-log', 'ACCESS_LOG'],
+      ['--fault-error-ratio', 'FAULT_ERROR_RATIO'], ['--fault-latency', 'FAULT_LATENCY'],
+    ]) {
+      expect(text).toMatch(new RegExp(`${flag}\\b.*\\[env ${env}\\]`));
+    }
+  });
+});
