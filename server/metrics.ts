@@ -1,5 +1,5 @@
 // The prom-client registry and every metric the key server exports, with label children bound once, not per request.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets, linearBuckets } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import { lengthBucket } from './keys';
 import * as names from './metric-names';
 import type { Handler } from './metric-names';
@@ -25,6 +25,14 @@ export const REQUEST_DURATION_BUCKETS: readonly number[] = [
 /** Key generation buckets: 1 µs to about 0.26 s, by factors of 4 (a key takes microseconds; a pool refill more). */
 export const KEY_GENERATION_BUCKETS: readonly number[] = exponentialBuckets(0.000001, 4, 10);
 
+/**
+ * 20 linear buckets from 0 to max-size. Each bound is computed as max·i/20 rather than by repeated addition
+ * (prom-client's linearBuckets), so the `le` labels read 768, not 768.0000000000001.
+ */
+export function keyLengthBuckets(maxSize: number): number[] {
+  return Array.from({ length: 20 }, (_, index) => (maxSize * (index + 1)) / 20);
+}
+
 /** Methods kept as label values; anything else becomes `OTHER`, so a client cannot invent series. */
 const METHOD_LABELS: Readonly<Record<string, string>> = Object.freeze(
   Object.assign(Object.create(null) as Record<string, string>, {
@@ -42,8 +50,16 @@ interface RequestChildren {
   readonly duration: { observe(value: number): void };
 }
 
-/** Creates the registry and every metric; `maxSize` shapes the key length buckets and series. */
-export function createServerMetrics(options: { readonly maxSize: number }): ServerMetrics {
+/** What shapes the metrics of one server. */
+export interface ServerMetricsOptions {
+  /** Largest key length: sets the key length buckets and the `length` series. */
+  readonly maxSize: number;
+  /** Whether the server serves TLS; without it there is no certificate, so no expiry series (a 0 would alert). */
+  readonly tls: boolean;
+}
+
+/** Creates the registry and every metric. */
+export function createServerMetrics(options: ServerMetricsOptions): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -84,18 +100,17 @@ export function createServerMetrics(options: { readonly maxSize: number }): Serv
     buckets: [...KEY_GENERATION_BUCKETS],
     registers: [registry],
   });
-  const keyLengthWidth = options.maxSize / 20;
   const keyLengths = new Histogram({
     name: names.keyLengthDistribution,
     help: 'Requested key lengths in bytes (20 linear buckets from 0 to max-size).',
-    buckets: linearBuckets(keyLengthWidth, keyLengthWidth, 20),
+    buckets: keyLengthBuckets(options.maxSize),
     registers: [registry],
   });
 
   const certificateExpiry = new Gauge({
     name: names.tlsCertificateExpiryTimestampSeconds,
     help: 'Expiry (notAfter) of the TLS certificate being served, in Unix seconds.',
-    registers: [registry],
+    registers: options.tls ? [registry] : [],
   });
   const certificateReloads = new Counter({
     name: names.tlsCertificateReloadsTotal,

@@ -95,7 +95,7 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
   let certificate = config.tls === undefined ? undefined : readCertificatePair(config.tls);
   let state: ServerState = 'starting';
 
-  const metrics = createServerMetrics({ maxSize: config.maxSize });
+  const metrics = createServerMetrics({ maxSize: config.maxSize, tls: certificate !== undefined });
   // Four max-size keys per fill at least, and never less than 64 KiB: one CSPRNG call serves many small keys.
   const pool = createRandomPool(Math.max(65536, config.maxSize * 4));
   if (certificate !== undefined) {

@@ -1,0 +1,147 @@
+// Metric names, labels and cardinality, read back from /metrics over real sockets.
+import * as http from 'node:http';
+import * as names from '../../server/metric-names';
+import { methodLabel } from '../../server/metrics';
+import { fetchText, mapConcurrently, parsePrometheusText, sampleValue, samplesOf, type Sample } from './helpers/http';
+import { startTestServer, type RunningTestServer } from './helpers/server';
+
+async function scrape(url: string): Promise<Sample[]> {
+  const response = await fetchText(`${url}/metrics`);
+  expect(response.status).toBe(200);
+  return parsePrometheusText(response.body);
+}
+
+describe('metrics', () => {
+  let running: RunningTestServer;
+
+  beforeEach(async () => {
+    running = await startTestServer();
+  });
+
+  afterEach(() => running.stop());
+
+  it('counts requests by status code, route template and method, never the raw path', async () => {
+    await fetchText(`${running.url}/key/16`);
+    await fetchText(`${running.url}/key/17`);
+    await fetchText(`${running.url}/key/abc`);
+    await fetchText(`${running.url}/nowhere/${Date.now()}`);
+    await fetchText(`${running.url}/health`, { method: 'POST' });
+    const samples = await scrape(running.url);
+    const key = names.handlers.key;
+    expect(sampleValue(samples, names.httpRequestsTotal, { code: '200', handler: key, method: 'GET' })).toBe(2);
+    expect(sampleValue(samples, names.httpRequestsTotal, { code: '400', handler: key, method: 'GET' })).toBe(1);
+    expect(sampleValue(samples, names.httpRequestsTotal, { code: '404', handler: 'unmatched', method: 'GET' })).toBe(1);
+    expect(sampleValue(samples, names.httpRequestsTotal, { code: '405', handler: '/health', method: 'POST' })).toBe(1);
+    const handlerValues = new Set(samplesOf(samples, names.httpRequestsTotal).map((sample) => sample.labels.handler));
+    for (const handler of handlerValues) {
+      expect(Object.values(names.handlers)).toContain(handler);
+    }
+  });
+
+  it('observes request durations as a histogram with the same labels', async () => {
+    await fetchText(`${running.url}/key/16`);
+    const samples = await scrape(running.url);
+    const labels = { code: '200', handler: names.handlers.key, method: 'GET' };
+    expect(sampleValue(samples, `${names.httpRequestDurationSeconds}_count`, labels)).toBe(1);
+    expect(sampleValue(samples, `${names.httpRequestDurationSeconds}_bucket`, { ...labels, le: '+Inf' })).toBe(1);
+  });
+
+  it('exports key generation counts, durations and the length distribution', async () => {
+    await fetchText(`${running.url}/key/100`);
+    await fetchText(`${running.url}/key/1024`);
+    const samples = await scrape(running.url);
+    expect(sampleValue(samples, names.keyGenerationsTotal, { length: '128' })).toBe(1);
+    expect(sampleValue(samples, names.keyGenerationsTotal, { length: '1024' })).toBe(1);
+    expect(sampleValue(samples, `${names.keyGenerationDurationSeconds}_count`)).toBe(2);
+    const buckets = samplesOf(samples, `${names.keyLengthDistribution}_bucket`);
+    expect(buckets.map((sample) => sample.labels.le)).toEqual([
+      '51.2', '102.4', '153.6', '204.8', '256', '307.2', '358.4', '409.6', '460.8', '512',
+      '563.2', '614.4', '665.6', '716.8', '768', '819.2', '870.4', '921.6', '972.8', '1024', '+Inf',
+    ]);
+    expect(sampleValue(samples, `${names.keyLengthDistribution}_bucket`, { le: '102.4' })).toBe(1);
+    expect(sampleValue(samples, `${names.keyLengthDistribution}_sum`)).toBe(1124);
+  });
+
+  it('keeps key_generations_total to 11 series when every length from 1 to 1024 is requested', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    try {
+      const statuses = await mapConcurrently(1024, 8, async (index) => (await fetchText(`${running.url}/key/${index + 1}`, { agent })).status);
+      expect(statuses.every((status) => status === 200)).toBe(true);
+    } finally {
+      agent.destroy();
+    }
+    const series = samplesOf(await scrape(running.url), names.keyGenerationsTotal);
+    const lengths = series.map((sample) => Number(sample.labels.length)).sort((a, b) => a - b);
+    expect(lengths).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+    expect(series.reduce((total, sample) => total + sample.value, 0)).toBe(1024);
+  });
+
+  it('reports requests in flight, counting the scrape itself', async () => {
+    const samples = await scrape(running.url);
+    expect(sampleValue(samples, names.httpRequestsInFlight)).toBe(1);
+  });
+
+  it('includes the process and Node.js default metrics', async () => {
+    const samples = await scrape(running.url);
+    expect(samplesOf(samples, 'process_cpu_seconds_total')).toHaveLength(1);
+    expect(samplesOf(samples, 'process_resident_memory_bytes')).toHaveLength(1);
+    expect(samplesOf(samples, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
+  });
+
+  it('exports no certificate expiry over plain HTTP and both reload results at zero', async () => {
+    const text = (await fetchText(`${running.url}/metrics`)).body;
+    expect(text).not.toContain(names.tlsCertificateExpiryTimestampSeconds);
+    const samples = parsePrometheusText(text);
+    expect(sampleValue(samples, names.tlsCertificateReloadsTotal, { result: 'success' })).toBe(0);
+    expect(sampleValue(samples, names.tlsCertificateReloadsTotal, { result: 'failure' })).toBe(0);
+  });
+
+  it('folds unknown methods into OTHER so clients cannot create series', () => {
+    expect(['GET', 'HEAD', 'POST', 'PROPFIND', 'constructor', undefined].map(methodLabel)).toEqual([
+      'GET', 'HEAD', 'POST', 'OTHER', 'OTHER', 'OTHER',
+    ]);
+  });
+});
+
+describe('fault injection', () => {
+  it('answers every /key request with 500 at ratio 1 and counts them as code 500', async () => {
+    const running = await startTestServer({ faultErrorRatio: 1 });
+    try {
+      const responses = await Promise.all([1, 2, 3].map(() => fetchText(`${running.url}/key/16`)));
+      expect(responses.map((response) => response.status)).toEqual([500, 500, 500]);
+      expect(responses[0].body).not.toMatch(/[0-9a-f]{32}/);
+      expect((await fetchText(`${running.url}/health`)).status).toBe(200);
+      const samples = await scrape(running.url);
+      expect(sampleValue(samples, names.httpRequestsTotal, { code: '500', handler: names.handlers.key, method: 'GET' })).toBe(3);
+      expect(running.logs.some((record) => record.level === 'warn' && record.msg.includes('FAULT INJECTION'))).toBe(true);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('delays /key answers by the configured latency and records it', async () => {
+    const running = await startTestServer({ faultLatency: 0.2 });
+    try {
+      const startedAt = Date.now();
+      expect((await fetchText(`${running.url}/key/16`)).status).toBe(200);
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(190);
+      const samples = await scrape(running.url);
+      const labels = { code: '200', handler: names.handlers.key, method: 'GET' };
+      expect(sampleValue(samples, `${names.httpRequestDurationSeconds}_sum`, labels)).toBeGreaterThanOrEqual(0.19);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('ignores any attempt to switch faults on through a request', async () => {
+    const running = await startTestServer();
+    try {
+      const response = await fetchText(`${running.url}/key/16?fault-error-ratio=1&faultErrorRatio=1`, {
+        headers: { 'X-Fault-Error-Ratio': '1' },
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      await running.stop();
+    }
+  });
+});
