@@ -103,6 +103,8 @@ export class KeyServerTls extends Construct {
     this.issuer = props.issuer !== undefined ? validatedIssuer(props.issuer) : this.bootstrapCa(props);
     const duration = props.duration ?? Duration.days(90);
     const renewBefore = props.renewBefore ?? Duration.days(30);
+    const durationText = toGoDuration('tls.duration', duration);
+    const renewBeforeText = toGoDuration('tls.renewBefore', renewBefore);
     if (renewBefore.toSeconds() >= duration.toSeconds()) {
       throw new Error(`tls.renewBefore (${renewBefore.toHumanString()}) must be shorter than tls.duration (${duration.toHumanString()})`);
     }
@@ -113,8 +115,8 @@ export class KeyServerTls extends Construct {
         // Labels on the Secret let a person find it next to the rest of the app.
         secretTemplate: { labels: props.labels },
         dnsNames: [...props.dnsNames],
-        duration: toGoDuration('tls.duration', duration),
-        renewBefore: toGoDuration('tls.renewBefore', renewBefore),
+        duration: durationText,
+        renewBefore: renewBeforeText,
         usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE],
         privateKey: {
           algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA,

@@ -1,0 +1,49 @@
+// KeyServerApp refuses bad props at synth time with an error naming the prop, instead of writing a broken manifest.
+import { Duration } from 'cdk8s';
+import { KeyServerApp, KeyServerAppProps } from '../../constructs';
+import { synthesize } from './helpers/synth';
+
+const build = (props: KeyServerAppProps) => () => synthesize((scope) => new KeyServerApp(scope, 'keys', props));
+
+describe('KeyServerApp props validation', () => {
+  test.each<[string, KeyServerAppProps, RegExp]>([
+    ['negative replicas', { replicas: -1 }, /^replicas must be an integer >= 0; got -1$/],
+    ['fractional replicas', { replicas: 1.5 }, /^replicas must be an integer/],
+    ['zero replicas with autoscaling', { replicas: 0 }, /^autoscaling.minReplicas must be an integer >= 1; got 0$/],
+    ['autoscaling min above max', { autoscaling: { minReplicas: 5, maxReplicas: 3 } }, /^autoscaling.minReplicas \(5\) must not exceed autoscaling.maxReplicas \(3\)$/],
+    ['CPU target above 100 %', { autoscaling: { cpuUtilization: 150 } }, /^autoscaling.cpuUtilization must be an integer between 1 and 100/],
+    ['memory target of 0', { autoscaling: { memoryUtilization: 0 } }, /^autoscaling.memoryUtilization must be/],
+    ['minSize above maxSize', { minSize: 64, maxSize: 32 }, /^minSize \(64\) must not exceed maxSize \(32\)$/],
+    ['maxSize above the server cap', { maxSize: 65537 }, /^maxSize must be an integer between 1 and 65536; got 65537$/],
+    ['minSize of 0', { minSize: 0 }, /^minSize must be an integer between 1 and 65536; got 0$/],
+    ['non-DNS name', { name: 'Key_Server' }, /^name must be a DNS label .* got 'Key_Server'$/],
+    ['non-DNS namespace', { namespace: 'keys.prod' }, /^namespace must be a DNS label/],
+    ['too long namespace', { namespace: 'a'.repeat(64) }, /^namespace must be a DNS label/],
+    ['https port out of range', { httpsPort: 70000 }, /^httpsPort must be an integer between 1 and 65535; got 70000$/],
+    ['metrics port 0', { metricsPort: 0 }, /^metricsPort must be an integer between 1 and 65535; got 0$/],
+    ['same https and metrics port', { httpsPort: 9000, metricsPort: 9000 }, /^httpsPort and metricsPort must differ/],
+    ['latest image tag', { imageTag: 'latest' }, /^imageTag must name a version; 'latest' is refused/],
+    ['image tag with a colon', { imageTag: 'v1:2' }, /^imageTag must be a Docker tag/],
+    ['image with a tag', { image: 'ghcr.io/example/key-server:1.0' }, /^image must be a repository without tag or digest/],
+    ['grace period not above the shutdown delay', { shutdownDelay: Duration.seconds(10), terminationGracePeriod: Duration.seconds(10) }, /^terminationGracePeriod must be a whole number of seconds above shutdownDelay \(10 s\)/],
+    ['unknown issuer kind', { tls: { issuer: { name: 'ca', kind: 'ExternalIssuer' as never } } }, /^tls.issuer.kind must be one of 'Issuer', 'ClusterIssuer'; got 'ExternalIssuer'$/],
+    ['non-DNS issuer name', { tls: { issuer: { name: 'My CA' } } }, /^tls.issuer.name must be a DNS subdomain/],
+    ['existing Secret with an issuer', { tls: { existingSecretName: 's', issuer: { name: 'ca' } } }, /^tls.existingSecretName cannot be combined with tls.issuer/],
+    ['non-DNS existing Secret', { tls: { existingSecretName: 'My_Secret' } }, /^tls.existingSecretName must be a DNS subdomain/],
+    ['renewBefore not below duration', { tls: { duration: Duration.days(10), renewBefore: Duration.days(10) } }, /^tls.renewBefore \(10 days\) must be shorter than tls.duration \(10 days\)$/],
+    ['certificate duration in minutes', { tls: { duration: Duration.minutes(90) } }, /^tls.duration must be a whole number of hours/],
+    ['PDB percentage above 100', { podDisruptionBudget: { minAvailable: '150%' } }, /^podDisruptionBudget.minAvailable must be a count or a percentage/],
+    ['negative PDB count', { podDisruptionBudget: { minAvailable: -1 } }, /^podDisruptionBudget.minAvailable must be an integer >= 0/],
+    ['unknown egress policy', { egress: 'all' as never }, /^egress must be one of 'none', 'dns'; got 'all'$/],
+    ['invalid Prometheus label value', { prometheusSelector: { podLabels: { app: 'bad value' } } }, /^prometheusSelector.podLabels\['app'\] must be usable as a label value/],
+    ['invalid client label key', { allowedClients: [{ podLabels: { 'bad key!': 'x' } }] }, /^allowedClients\[0\].podLabels has an invalid label key 'bad key!'$/],
+    ['non-DNS ingress host', { ingress: { host: 'Keys Example' } }, /^ingress.host must be a DNS subdomain/],
+    ['non-DNS cluster domain', { clusterDomain: 'cluster_local' }, /^clusterDomain must be a DNS subdomain/],
+  ])('refuses %s', (_, props, message) => {
+    expect(build(props)).toThrow(message);
+  });
+
+  test('accepts the boundary values', () => {
+    expect(build({ replicas: 0, autoscaling: false, minSize: 65536, maxSize: 65536, httpsPort: 65535, metricsPort: 1 })).not.toThrow();
+  });
+});

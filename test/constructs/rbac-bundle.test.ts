@@ -1,0 +1,109 @@
+// RbacBundle: a least-privilege, read-only identity in namespaced or cluster mode.
+import { RbacBundle, RbacBundleProps } from '../../constructs';
+import { only, synthesize } from './helpers/synth';
+import { expectStrictlyValid } from './helpers/validate-strict';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+function synth(props: RbacBundleProps): { bundle: RbacBundle; objects: any[] } {
+  let bundle!: RbacBundle;
+  const objects = synthesize((scope) => { bundle = new RbacBundle(scope, 'rbac', props); });
+  return { bundle, objects };
+}
+
+/** `apiGroup/resource` → verbs, across every rule of every role object. */
+function grants(objects: any[]): Map<string, string[]> {
+  const result = new Map<string, string[]>();
+  for (const role of objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')) {
+    for (const rule of role.rules) {
+      const targets = rule.nonResourceURLs ?? rule.apiGroups.flatMap((g: string) => rule.resources.map((r: string) => `${g}/${r}`));
+      for (const target of targets) result.set(target, [...(result.get(target) ?? []), ...rule.verbs].sort());
+    }
+  }
+  return result;
+}
+
+const writeVerbs = ['create', 'update', 'patch', 'delete', 'deletecollection', 'escalate', 'bind', 'impersonate', '*'];
+
+describe('RbacBundle', () => {
+  test('namespaced mode matches the reviewed snapshot', () => {
+    expect(synth({ namespace: 'monitoring' }).objects).toMatchSnapshot();
+  });
+
+  test('cluster mode matches the reviewed snapshot', () => {
+    expect(synth({ namespace: 'monitoring', mode: 'cluster', name: 'prometheus' }).objects).toMatchSnapshot();
+  });
+
+  test.each<[string, RbacBundleProps]>([
+    ['namespaced', { namespace: 'monitoring', watchedNamespaces: ['monitoring', 'key-server'] }],
+    ['cluster', { namespace: 'monitoring', mode: 'cluster' }],
+  ])('%s mode validates strictly against the Kubernetes schemas', (_, props) => {
+    expectStrictlyValid(synth(props).objects);
+  });
+
+  test('namespaced mode grants get/list/watch on discovery resources only, in each watched namespace', () => {
+    const { objects, bundle } = synth({ namespace: 'monitoring', watchedNamespaces: ['monitoring', 'key-server'] });
+    expect(bundle.mode).toBe('namespaced');
+    const roles = objects.filter((o) => o.kind === 'Role');
+    expect(roles.map((r) => r.metadata.namespace)).toEqual(['monitoring', 'key-server']);
+    for (const role of roles) {
+      expect(grants([role])).toEqual(new Map([
+        ['/pods', ['get', 'list', 'watch']], ['/services', ['get', 'list', 'watch']],
+        ['/endpoints', ['get', 'list', 'watch']], ['discovery.k8s.io/endpointslices', ['get', 'list', 'watch']],
+      ]));
+    }
+    expect(objects.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(false);
+  });
+
+  test('each RoleBinding binds its Role to the bundle ServiceAccount', () => {
+    const { objects, bundle } = synth({ namespace: 'monitoring', watchedNamespaces: ['monitoring', 'key-server'] });
+    for (const binding of objects.filter((o) => o.kind === 'RoleBinding')) {
+      const role = objects.find((o) => o.kind === 'Role' && o.metadata.namespace === binding.metadata.namespace);
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+      expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: bundle.serviceAccountName, namespace: 'monitoring' }]);
+    }
+  });
+
+  test('cluster mode adds nodes, nodes/metrics, ingresses and the /metrics URL, bound cluster-wide', () => {
+    const { objects, bundle } = synth({ namespace: 'monitoring', mode: 'cluster' });
+    expect(bundle.mode).toBe('cluster');
+    expect([...grants(objects).keys()].sort()).toEqual([
+      '/endpoints', '/metrics', '/nodes', '/nodes/metrics', '/pods', '/services',
+      'discovery.k8s.io/endpointslices', 'networking.k8s.io/ingresses',
+    ]);
+    expect(grants(objects).get('/metrics')).toEqual(['get']);
+    const binding = only(objects, 'ClusterRoleBinding');
+    expect(binding.roleRef.name).toBe(only(objects, 'ClusterRole').metadata.name);
+    expect(binding.subjects[0]).toEqual(expect.objectContaining({ name: bundle.serviceAccountName, namespace: 'monitoring' }));
+  });
+
+  test.each<[string, RbacBundleProps]>([
+    ['namespaced', { namespace: 'monitoring' }],
+    ['cluster', { namespace: 'monitoring', mode: 'cluster' }],
+  ])('%s mode grants no write verb and nothing on Secrets', (_, props) => {
+    const granted = grants(synth(props).objects);
+    for (const [target, verbs] of granted) {
+      expect(verbs.filter((v) => writeVerbs.includes(v))).toEqual([]);
+      expect(target).not.toMatch(/secrets|\*/);
+    }
+  });
+
+  test('the ServiceAccount mounts no token by default and is exposed by name', () => {
+    const { objects, bundle } = synth({ namespace: 'monitoring', name: 'scraper' });
+    const account = only(objects, 'ServiceAccount');
+    expect(account.automountServiceAccountToken).toBe(false);
+    expect([account.metadata.name, bundle.serviceAccountName, bundle.serviceAccount.name]).toEqual(['scraper', 'scraper', 'scraper']);
+  });
+
+  test.each<[string, RbacBundleProps, RegExp]>([
+    ['an unknown mode', { namespace: 'm', mode: 'global' as never }, /^mode must be one of 'namespaced', 'cluster'; got 'global'$/],
+    ['a non-DNS namespace', { namespace: 'Monitoring' }, /^namespace must be a DNS label/],
+    ['a non-DNS name', { namespace: 'm', name: 'my scraper' }, /^name must be a DNS subdomain/],
+    ['watched namespaces in cluster mode', { namespace: 'm', mode: 'cluster', watchedNamespaces: ['a'] }, /^watchedNamespaces is only allowed with mode 'namespaced'/],
+    ['an empty watched namespace list', { namespace: 'm', watchedNamespaces: [] }, /^watchedNamespaces must name at least one namespace$/],
+    ['a duplicate watched namespace', { namespace: 'm', watchedNamespaces: ['a', 'a'] }, /^watchedNamespaces has duplicates: a, a$/],
+    ['a non-DNS watched namespace', { namespace: 'm', watchedNamespaces: ['ok', 'Not_OK'] }, /^watchedNamespaces\[1\] must be a DNS label/],
+  ])('refuses %s', (_, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+});
