@@ -26,6 +26,7 @@ describe('KeyServerApp props validation', () => {
     ['image tag with a colon', { imageTag: 'v1:2' }, /^imageTag must be a Docker tag/],
     ['image with a tag', { image: 'ghcr.io/example/key-server:1.0' }, /^image must be a repository without tag or digest/],
     ['grace period not above the shutdown delay', { shutdownDelay: Duration.seconds(10), terminationGracePeriod: Duration.seconds(10) }, /^terminationGracePeriod must be a whole number of seconds above shutdownDelay \(10 s\)/],
+    ['shutdown delay above the server limit', { shutdownDelay: Duration.minutes(6) }, /^shutdownDelay must be between 0 and 300 seconds \(the server's limit\); got 360 s$/],
     ['unknown issuer kind', { tls: { issuer: { name: 'ca', kind: 'ExternalIssuer' as never } } }, /^tls.issuer.kind must be one of 'Issuer', 'ClusterIssuer'; got 'ExternalIssuer'$/],
     ['non-DNS issuer name', { tls: { issuer: { name: 'My CA' } } }, /^tls.issuer.name must be a DNS subdomain/],
     ['existing Secret with an issuer', { tls: { existingSecretName: 's', issuer: { name: 'ca' } } }, /^tls.existingSecretName cannot be combined with tls.issuer/],

@@ -191,7 +191,7 @@ describe('KeyServerApp manifests', () => {
     expect(service.spec.ports.map((p: any) => [p.name, p.port])).toEqual([['https', app.httpsPort], ['metrics', app.metricsPort]]);
     expect(service.spec.selector).toEqual(app.selectorLabels);
     expect(service.metadata.annotations).toEqual({
-      'prometheus.io/scrape': 'true', 'prometheus.io/port': '9464', 'prometheus.io/path': '/metrics', 'prometheus.io/scheme': 'http',
+      'prometheus.io/scrape': 'true', 'prometheus.io/port': '9464', 'prometheus.io/path': '/metrics', 'prometheus.io/scheme': 'https',
     });
   });
 
