@@ -183,7 +183,8 @@ export function createRequestListener(dependencies: RouteDependencies, routes: R
       }
     }
     if (faultLatencyMs > 0) {
-      setTimeout(sendKey, faultLatencyMs, request, response, startedAt, parsed.length, format, json);
+      // Unref'd: a delayed answer must not keep a stopped server's process alive (the listener does while serving).
+      setTimeout(sendKey, faultLatencyMs, request, response, startedAt, parsed.length, format, json).unref();
       return;
     }
     sendKey(request, response, startedAt, parsed.length, format, json);

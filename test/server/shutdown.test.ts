@@ -1,0 +1,87 @@
+// Graceful shutdown: /ready turns 503 at once, in-flight requests complete, idle connections close, close() ends.
+import * as http from 'node:http';
+import * as names from '../../server/metric-names';
+import { fetchText, type TestResponse } from './helpers/http';
+import { createKeyServer } from '../../server/server';
+import { startTestServer, testConfig } from './helpers/server';
+
+/** Waits, in bounded 20 ms steps, until the server reports `count` requests in flight. */
+async function waitForInFlight(registry: import('prom-client').Registry, count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const metric = await registry.getSingleMetric(names.httpRequestsInFlight)?.get();
+    if ((metric?.values[0]?.value ?? 0) >= count) {
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`never saw ${count} requests in flight`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('graceful shutdown', () => {
+  it('answers /ready with 503 during the shutdown delay while still serving keys, and completes every in-flight request', async () => {
+    // Fault latency holds each /key request in flight for 300 ms, long enough to close the server under them.
+    const running = await startTestServer({ shutdownDelay: 0.5, faultLatency: 0.3 });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 5 });
+    try {
+      const inFlight: Array<Promise<TestResponse>> = [];
+      for (let index = 0; index < 20; index++) {
+        inFlight.push(fetchText(`${running.url}/key/16`, index % 2 === 0 ? { agent } : {}));
+      }
+      await waitForInFlight(running.server.registry, 10);
+
+      const closed = running.stop();
+      expect(running.server.state).toBe('draining');
+      const ready = await fetchText(`${running.url}/ready`);
+      expect(ready.status).toBe(503);
+      const duringDelay = await fetchText(`${running.url}/key/8`);
+      expect(duringDelay.status).toBe(200);
+      expect(duringDelay.headers.connection).toBe('close');
+
+      const responses = await Promise.all(inFlight);
+      expect(responses.map((response) => response.status)).toEqual(new Array(20).fill(200));
+      await closed;
+      expect(running.server.state).toBe('closed');
+      await expect(fetchText(`${running.url}/health`)).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('closes idle keep-alive connections at once instead of waiting for their timeout', async () => {
+    const running = await startTestServer({ shutdownDelay: 0 }, { limits: { keepAliveTimeoutMs: 60_000 } });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    try {
+      await Promise.all([fetchText(`${running.url}/key/8`, { agent }), fetchText(`${running.url}/key/8`, { agent })]);
+      const startedAt = Date.now();
+      await running.stop();
+      expect(Date.now() - startedAt).toBeLessThan(1000);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('cuts requests still running at the drain deadline so shutdown always ends', async () => {
+    const running = await startTestServer({ faultLatency: 30 }, { drainTimeout: 0.3 });
+    const stuck = fetchText(`${running.url}/key/8`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await waitForInFlight(running.server.registry, 1);
+    const startedAt = Date.now();
+    await running.stop();
+    expect(Date.now() - startedAt).toBeLessThan(2000);
+    expect(await stuck).toBe('cut');
+  });
+
+  it('moves from starting to serving to closed, and close() may be called twice', async () => {
+    const server = createKeyServer(testConfig());
+    expect(server.state).toBe('starting');
+    await server.listen();
+    expect(server.state).toBe('serving');
+    await Promise.all([server.close(), server.close()]);
+    expect(server.state).toBe('closed');
+  });
+});
