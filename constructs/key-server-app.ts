@@ -399,7 +399,7 @@ export class KeyServerApp extends Construct {
         { name: this.httpsPortName, number: this.httpsPort },
         { name: this.metricsPortName, number: this.metricsPort },
       ],
-      resources: props.resources ?? defaultResources,
+      resources: validatedResources(props.resources ?? defaultResources),
       securityContext: {
         ensureNonRoot: true, user: nobody, group: nobody,
         readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
@@ -631,6 +631,27 @@ function validatedGracePeriod(shutdownDelay: Duration, gracePeriod: Duration | u
     throw new Error(`terminationGracePeriod must be a whole number of seconds above shutdownDelay (${delayMs / 1000} s); got ${resultSeconds} s`);
   }
   return result;
+}
+
+/** Millicores of a cdk8s-plus Cpu amount ('250m' or '1.5'). */
+function millicores(amount: string): number {
+  return amount.endsWith('m') ? Number(amount.slice(0, -1)) : Number(amount) * 1000;
+}
+
+/** Requests and limits for both CPU and memory, each request within its limit: the scheduler and the OOM killer need all four. */
+function validatedResources(resources: kplus.ContainerResources): kplus.ContainerResources {
+  const cpu = resources.cpu;
+  const memory = resources.memory;
+  if (cpu?.request === undefined || cpu.limit === undefined || memory?.request === undefined || memory.limit === undefined) {
+    throw new Error('resources must set cpu.request, cpu.limit, memory.request and memory.limit');
+  }
+  if (millicores(String(cpu.request.amount)) > millicores(String(cpu.limit.amount))) {
+    throw new Error(`resources.cpu.request (${cpu.request.amount}) must not exceed resources.cpu.limit (${cpu.limit.amount})`);
+  }
+  if (memory.request.toKibibytes() > memory.limit.toKibibytes()) {
+    throw new Error(`resources.memory.request (${memory.request.toMebibytes()}Mi) must not exceed resources.memory.limit (${memory.limit.toMebibytes()}Mi)`);
+  }
+  return resources;
 }
 
 function validatedMinAvailable(minAvailable: number | string): kplus.k8s.IntOrString {

@@ -1,5 +1,6 @@
 // KeyServerApp refuses bad props at synth time with an error naming the prop, instead of writing a broken manifest.
-import { Duration } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { KeyServerApp, KeyServerAppProps } from '../../constructs';
 import { synthesize } from './helpers/synth';
 
@@ -27,6 +28,9 @@ describe('KeyServerApp props validation', () => {
     ['image with a tag', { image: 'ghcr.io/example/key-server:1.0' }, /^image must be a repository without tag or digest/],
     ['grace period not above the shutdown delay', { shutdownDelay: Duration.seconds(10), terminationGracePeriod: Duration.seconds(10) }, /^terminationGracePeriod must be a whole number of seconds above shutdownDelay \(10 s\)/],
     ['shutdown delay above the server limit', { shutdownDelay: Duration.minutes(6) }, /^shutdownDelay must be between 0 and 300 seconds \(the server's limit\); got 360 s$/],
+    ['resources without memory', { resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(200) } } }, /^resources must set cpu.request, cpu.limit, memory.request and memory.limit$/],
+    ['CPU request above its limit', { resources: { cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) } } }, /^resources.cpu.request \(1\) must not exceed resources.cpu.limit \(500m\)$/],
+    ['memory request above its limit', { resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(256), limit: Size.mebibytes(128) } } }, /^resources.memory.request \(256Mi\) must not exceed resources.memory.limit \(128Mi\)$/],
     ['unknown issuer kind', { tls: { issuer: { name: 'ca', kind: 'ExternalIssuer' as never } } }, /^tls.issuer.kind must be one of 'Issuer', 'ClusterIssuer'; got 'ExternalIssuer'$/],
     ['non-DNS issuer name', { tls: { issuer: { name: 'My CA' } } }, /^tls.issuer.name must be a DNS subdomain/],
     ['existing Secret with an issuer', { tls: { existingSecretName: 's', issuer: { name: 'ca' } } }, /^tls.existingSecretName cannot be combined with tls.issuer/],
