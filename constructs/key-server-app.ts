@@ -444,7 +444,13 @@ export class KeyServerApp extends Construct {
       this.horizontalPodAutoscaler = this.addAutoscaler(props.autoscaling ?? {}, replicas, metadata());
     }
     if (props.podDisruptionBudget !== false) {
-      this.podDisruptionBudget = this.addDisruptionBudget(props.podDisruptionBudget ?? {}, metadata());
+      const budget = props.podDisruptionBudget ?? {};
+      const fewestPods = props.autoscaling === false ? (replicas ?? 2) : this.horizontalPodAutoscaler?.minReplicas ?? 2;
+      if (typeof budget.minAvailable !== 'string' && (budget.minAvailable ?? 1) >= fewestPods) {
+        throw new Error(`podDisruptionBudget.minAvailable (${budget.minAvailable ?? 1}) must be below the pod count (${fewestPods}), `
+          + 'or no node could ever be drained; set podDisruptionBudget: false for a single replica');
+      }
+      this.podDisruptionBudget = this.addDisruptionBudget(budget, metadata());
     }
     this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
       metadata: metadata(),

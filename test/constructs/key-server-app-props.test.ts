@@ -39,6 +39,8 @@ describe('KeyServerApp props validation', () => {
     ['certificate duration in minutes', { tls: { duration: Duration.minutes(90) } }, /^tls.duration must be a whole number of hours/],
     ['PDB percentage above 100', { podDisruptionBudget: { minAvailable: '150%' } }, /^podDisruptionBudget.minAvailable must be a count or a percentage/],
     ['negative PDB count', { podDisruptionBudget: { minAvailable: -1 } }, /^podDisruptionBudget.minAvailable must be an integer >= 0/],
+    ['a budget that blocks every drain', { replicas: 1, autoscaling: false }, /^podDisruptionBudget.minAvailable \(1\) must be below the pod count \(1\), or no node could ever be drained/],
+    ['a budget as large as the autoscaler minimum', { autoscaling: { minReplicas: 2 }, podDisruptionBudget: { minAvailable: 2 } }, /^podDisruptionBudget.minAvailable \(2\) must be below the pod count \(2\)/],
     ['unknown egress policy', { egress: 'all' as never }, /^egress must be one of 'none', 'dns'; got 'all'$/],
     ['invalid Prometheus label value', { prometheusSelector: { podLabels: { app: 'bad value' } } }, /^prometheusSelector.podLabels\['app'\] must be usable as a label value/],
     ['invalid client label key', { allowedClients: [{ podLabels: { 'bad key!': 'x' } }] }, /^allowedClients\[0\].podLabels has an invalid label key 'bad key!'$/],
@@ -49,6 +51,6 @@ describe('KeyServerApp props validation', () => {
   });
 
   test('accepts the boundary values', () => {
-    expect(build({ replicas: 0, autoscaling: false, minSize: 65536, maxSize: 65536, httpsPort: 65535, metricsPort: 1 })).not.toThrow();
+    expect(build({ replicas: 0, autoscaling: false, podDisruptionBudget: false, minSize: 65536, maxSize: 65536, httpsPort: 65535, metricsPort: 1 })).not.toThrow();
   });
 });
