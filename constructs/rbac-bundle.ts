@@ -1,7 +1,9 @@
 // RbacBundle: a read-only identity for a metrics scraper (or any component that only needs to discover targets).
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { requireDnsLabel, requireDnsSubdomain, requireOneOf } from './validation';
+import { version as packageVersion } from '../package.json';
+import { recommendedLabels } from './labels';
+import { requireDnsLabel, requireDnsSubdomain, requireLabels, requireLabelValue, requireOneOf } from './validation';
 
 /** `namespaced`: Roles in chosen namespaces. `cluster`: one ClusterRole over every namespace, plus node metrics. */
 export type RbacMode = 'namespaced' | 'cluster';
@@ -28,8 +30,8 @@ export interface RbacBundleProps {
    */
   readonly watchedNamespaces?: string[];
   /**
-   * Labels on every object.
-   * @default {}
+   * Labels on every object, added to (and overriding) the recommended `app.kubernetes.io/*` labels.
+   * @default - the recommended labels: name and instance `name`, component `rbac`, part-of `key-server`
    */
   readonly labels?: Record<string, string>;
 }
@@ -57,12 +59,16 @@ export class RbacBundle extends Construct {
   constructor(scope: Construct, id: string, props: RbacBundleProps) {
     super(scope, id);
     const namespace = requireDnsLabel('namespace', props.namespace);
-    const name = requireDnsSubdomain('name', props.name ?? 'metrics-scraper');
+    // Also a label value (app.kubernetes.io/name), hence at most 63 characters.
+    const name = requireLabelValue('name', requireDnsSubdomain('name', props.name ?? 'metrics-scraper'));
     this.mode = requireOneOf('mode', props.mode ?? 'namespaced', rbacModes);
     if (this.mode === 'cluster' && props.watchedNamespaces !== undefined) {
       throw new Error("watchedNamespaces is only allowed with mode 'namespaced'; mode 'cluster' reads every namespace");
     }
-    const labels = props.labels ?? {};
+    const labels = {
+      ...recommendedLabels({ name, instance: name, version: packageVersion, component: 'rbac', partOf: 'key-server' }),
+      ...requireLabels('labels', props.labels ?? {}),
+    };
     this.serviceAccountName = name;
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
       metadata: { name, namespace, labels },

@@ -95,6 +95,15 @@ describe('RbacBundle', () => {
     expect([account.metadata.name, bundle.serviceAccountName, bundle.serviceAccount.name]).toEqual(['scraper', 'scraper', 'scraper']);
   });
 
+  test('every object carries the recommended labels, and given labels are added to them', () => {
+    const { objects } = synth({ namespace: 'monitoring', name: 'scraper', labels: { team: 'observability' } });
+    for (const object of objects) {
+      expect(object.metadata.labels).toEqual(expect.objectContaining({
+        'app.kubernetes.io/name': 'scraper', 'app.kubernetes.io/component': 'rbac', 'app.kubernetes.io/managed-by': 'cdk8s', team: 'observability',
+      }));
+    }
+  });
+
   test.each<[string, RbacBundleProps, RegExp]>([
     ['an unknown mode', { namespace: 'm', mode: 'global' as never }, /^mode must be one of 'namespaced', 'cluster'; got 'global'$/],
     ['a non-DNS namespace', { namespace: 'Monitoring' }, /^namespace must be a DNS label/],
@@ -102,6 +111,7 @@ describe('RbacBundle', () => {
     ['watched namespaces in cluster mode', { namespace: 'm', mode: 'cluster', watchedNamespaces: ['a'] }, /^watchedNamespaces is only allowed with mode 'namespaced'/],
     ['an empty watched namespace list', { namespace: 'm', watchedNamespaces: [] }, /^watchedNamespaces must name at least one namespace$/],
     ['a duplicate watched namespace', { namespace: 'm', watchedNamespaces: ['a', 'a'] }, /^watchedNamespaces has duplicates: a, a$/],
+    ['an invalid label', { namespace: 'm', labels: { team: 'not valid' } }, /^labels\['team'\] must be usable as a label value/],
     ['a non-DNS watched namespace', { namespace: 'm', watchedNamespaces: ['ok', 'Not_OK'] }, /^watchedNamespaces\[1\] must be a DNS label/],
   ])('refuses %s', (_, props, message) => {
     expect(() => synth(props)).toThrow(message);
