@@ -369,7 +369,7 @@ export class KeyServerApp extends Construct {
     this.tlsCaSecretKey = this.tls.caSecretKey;
 
     this.serverArgs = Object.freeze(keyServerArgs({
-      httpsPort: this.httpsPort, metricsPort: this.metricsPort, host: props.host ?? '0.0.0.0',
+      httpsPort: this.httpsPort, metricsPort: this.metricsPort, host: validatedHost(props.host ?? '0.0.0.0'),
       maxSize, minSize, shutdownDelay: this.shutdownDelay, accessLog: props.accessLog ?? false,
       tlsCertFile: `${tlsMountPath}/tls.crt`, tlsKeyFile: `${tlsMountPath}/tls.key`,
     }));
@@ -604,6 +604,14 @@ function validatedPeer(prop: string, peer: PeerSelector): PeerSelector {
   if (peer.namespaceLabels !== undefined) requireLabels(`${prop}.namespaceLabels`, peer.namespaceLabels);
   if (peer.podLabels !== undefined) requireLabels(`${prop}.podLabels`, peer.podLabels);
   return peer;
+}
+
+function validatedHost(host: string): string {
+  // An IPv4 or IPv6 address or a host name; anything with spaces or URL syntax would only fail inside the pod.
+  if (!/^[A-Za-z0-9.:-]+$/.test(host)) {
+    throw new Error(`host must be an IP address or host name, e.g. '0.0.0.0' or '::'; got '${host}'`);
+  }
+  return host;
 }
 
 function validatedImageTag(tag: string): string {

@@ -41,6 +41,7 @@ describe('KeyServerApp props validation', () => {
     ['negative PDB count', { podDisruptionBudget: { minAvailable: -1 } }, /^podDisruptionBudget.minAvailable must be an integer >= 0/],
     ['a budget that blocks every drain', { replicas: 1, autoscaling: false }, /^podDisruptionBudget.minAvailable \(1\) must be below the pod count \(1\), or no node could ever be drained/],
     ['a budget as large as the autoscaler minimum', { autoscaling: { minReplicas: 2 }, podDisruptionBudget: { minAvailable: 2 } }, /^podDisruptionBudget.minAvailable \(2\) must be below the pod count \(2\)/],
+    ['a host with a scheme', { host: 'https://0.0.0.0' }, /^host must be an IP address or host name/],
     ['unknown egress policy', { egress: 'all' as never }, /^egress must be one of 'none', 'dns'; got 'all'$/],
     ['invalid Prometheus label value', { prometheusSelector: { podLabels: { app: 'bad value' } } }, /^prometheusSelector.podLabels\['app'\] must be usable as a label value/],
     ['invalid client label key', { allowedClients: [{ podLabels: { 'bad key!': 'x' } }] }, /^allowedClients\[0\].podLabels has an invalid label key 'bad key!'$/],
