@@ -3,3 +3,4 @@ export * from './key-server-app';
 export * from './key-server-tls';
 export * from './rbac-bundle';
 export * from './labels';
+export * from './monitoring-api';

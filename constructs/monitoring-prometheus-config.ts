@@ -4,7 +4,7 @@ import { MonitoredKeyServer, promDuration, validateMonitoredKeyServer } from './
 
 /** Where the Prometheus pod finds what prometheus.yml refers to; the construct mounts these paths. */
 export const prometheusPaths = {
-  config: '/etc/prometheus/prometheus.yml',
+  config: '/etc/prometheus/config/prometheus.yml',
   rules: '/etc/prometheus/rules',
   data: '/prometheus',
   keyServerCa: '/etc/prometheus/key-server-ca/ca.crt',

@@ -1,0 +1,348 @@
+// MonitoringStack: monitoring for one KeyServerApp, either as objects for an installed Prometheus Operator or as a standalone stack.
+import { Chart, Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { GrafanaDashboard, keyServerDashboards } from './dashboards';
+import type { KeyServerApp } from './key-server-app';
+import { recommendedLabels } from './labels';
+import { defaultAlertmanagerImage, StandaloneAlertmanager } from './monitoring-alertmanager';
+import { defaultGrafanaImage, StandaloneGrafana } from './monitoring-grafana';
+import { OperatorMonitoring, SecretKeyReference } from './monitoring-operator';
+import { defaultPrometheusImage, StandalonePrometheus } from './monitoring-prometheus';
+import { PrometheusConfig, RemoteWriteTarget, standalonePrometheusConfig } from './monitoring-prometheus-config';
+import { MonitoredKeyServer } from './monitoring-target';
+import { RbacBundle, RbacMode } from './rbac-bundle';
+import { keyServerRuleGroups } from './rules/key-server-rules';
+import type { RuleGroup } from './rules/rule-types';
+import { requireDnsLabel, requireLabels, requireOneOf } from './validation';
+
+/** `operator`: a Prometheus Operator (kube-prometheus-stack) is installed. `standalone`: bring Prometheus, Alertmanager and Grafana. */
+export type MonitoringMode = 'operator' | 'standalone';
+const monitoringModes: readonly MonitoringMode[] = ['operator', 'standalone'];
+
+/** Options only operator mode reads. */
+export interface OperatorModeProps {
+  /**
+   * Labels the Prometheus resource selects ServiceMonitors and PrometheusRules by: kube-prometheus-stack's
+   * `release: <Helm release name>`.
+   * @default { release: 'prometheus-stack' }
+   */
+  readonly prometheusSelectorLabels?: Record<string, string>;
+  /**
+   * Labels the Grafana dashboard sidecar looks for.
+   * @default { grafana_dashboard: '1' }
+   */
+  readonly dashboardLabels?: Record<string, string>;
+  /**
+   * Namespace of the dashboard ConfigMaps; kube-prometheus-stack's sidecar searches every namespace by default.
+   * @default - the key server's namespace
+   */
+  readonly dashboardNamespace?: string;
+}
+
+/** Options only standalone mode reads. */
+export interface StandaloneModeProps {
+  /**
+   * Namespace of Prometheus, Alertmanager and Grafana. It must hold the key server's CA (see `caSecret`), so it
+   * defaults to the key server's own.
+   * @default - the key server's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * What Prometheus may discover: `namespaced` reads pods, Services and endpoints in `watchedNamespaces`;
+   * `cluster` reads every namespace and the kubelets' cAdvisor metrics (needed by the CPU and memory alerts).
+   * @default 'namespaced'
+   */
+  readonly rbacMode?: RbacMode;
+  /**
+   * Namespaces Prometheus discovers targets in with `rbacMode: 'namespaced'`; add the one running kube-state-metrics.
+   * @default - the monitoring and key server namespaces
+   */
+  readonly watchedNamespaces?: string[];
+  /**
+   * How long Prometheus keeps samples.
+   * @default Duration.days(15)
+   */
+  readonly retention?: Duration;
+  /**
+   * Size of Prometheus's volume; retention by size stops at 80 % of it.
+   * @default Size.gibibytes(20)
+   */
+  readonly storageSize?: Size;
+  /**
+   * StorageClass of the Prometheus and Alertmanager volumes.
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+  /**
+   * Labels on every series leaving this Prometheus, e.g. `{ cluster: 'eu-1' }`, so a global view (Thanos, Mimir) tells clusters apart.
+   * @default {}
+   */
+  readonly externalLabels?: Record<string, string>;
+  /**
+   * Remote-write destinations (Thanos Receive, Mimir, Cortex) for long-term storage and a global view.
+   * @default []
+   */
+  readonly remoteWrite?: RemoteWriteTarget[];
+  /**
+   * Existing Secret with keys `admin-user` and `admin-password` for Grafana; referenced, never generated.
+   * @default 'grafana-admin'
+   */
+  readonly grafanaAdminSecretName?: string;
+  /**
+   * Existing Secret holding `alertmanager.yml` with real receivers.
+   * @default - a generated Secret with the route tree and receivers that send nothing yet
+   */
+  readonly alertmanagerConfigSecretName?: string;
+  /**
+   * Images, each pinned to a version.
+   * @default - quay.io/prometheus/prometheus:v2.53.4, quay.io/prometheus/alertmanager:v0.28.1, docker.io/grafana/grafana:11.6.0
+   */
+  readonly images?: { readonly prometheus?: string; readonly alertmanager?: string; readonly grafana?: string };
+}
+
+/** Props of {@link MonitoringStack}. */
+export interface MonitoringStackProps {
+  /** The key server to monitor. */
+  readonly keyServer: KeyServerApp;
+  /** Which kind of Prometheus to target. */
+  readonly mode: MonitoringMode;
+  /**
+   * Time between scrapes of the key server.
+   * @default Duration.seconds(15)
+   */
+  readonly scrapeInterval?: Duration;
+  /**
+   * Time one scrape may take; must be shorter than `scrapeInterval`.
+   * @default Duration.seconds(10)
+   */
+  readonly scrapeTimeout?: Duration;
+  /**
+   * The CA that signed the key server's certificate, in a Secret of the namespace Prometheus reads it from.
+   * @default - key `keyServer.tlsCaSecretKey` of Secret `keyServer.tlsSecretName` (cert-manager writes `ca.crt` there)
+   */
+  readonly caSecret?: SecretKeyReference;
+  /**
+   * Scrape the metrics port without verifying its certificate. For development clusters only.
+   * @default false
+   */
+  readonly insecureSkipVerify?: boolean;
+  /**
+   * p95 latency of served requests above which KeyServerHighLatency fires.
+   * @default Duration.millis(500)
+   */
+  readonly latencyThreshold?: Duration;
+  /**
+   * Availability objective of the burn-rate alerts.
+   * @default 0.999
+   */
+  readonly availabilityObjective?: number;
+  /**
+   * Runbook document every alert links to (`#<alertname in lower case>` is appended).
+   * @default 'https://github.com/example/key-server/blob/main/docs/runbooks.md'
+   */
+  readonly runbookBaseUrl?: string;
+  /**
+   * Operator-mode options; refused in standalone mode.
+   * @default {}
+   */
+  readonly operator?: OperatorModeProps;
+  /**
+   * Standalone-mode options; refused in operator mode.
+   * @default {}
+   */
+  readonly standalone?: StandaloneModeProps;
+}
+
+/**
+ * Alert and recording rules, dashboards and scraping for a {@link KeyServerApp}. In `operator` mode: a
+ * ServiceMonitor, a PrometheusRule and dashboard ConfigMaps for kube-prometheus-stack. In `standalone` mode:
+ * Prometheus (RBAC from {@link RbacBundle}), Alertmanager and Grafana, with the same rules and dashboards.
+ */
+export class MonitoringStack extends Construct {
+  public readonly mode: MonitoringMode;
+  /** How the key server's series are labelled, as rules and dashboards select them. */
+  public readonly target: MonitoredKeyServer;
+  /** The rule groups every mode loads. */
+  public readonly ruleGroups: readonly RuleGroup[];
+  /** The dashboards every mode provisions. */
+  public readonly dashboards: readonly GrafanaDashboard[];
+  /** Operator mode's objects. */
+  public readonly operator?: OperatorMonitoring;
+  /** Standalone mode's scrape identity. */
+  public readonly rbac?: RbacBundle;
+  public readonly prometheus?: StandalonePrometheus;
+  /** Standalone prometheus.yml as a plain object. */
+  public readonly prometheusConfig?: PrometheusConfig;
+  public readonly alertmanager?: StandaloneAlertmanager;
+  public readonly grafana?: StandaloneGrafana;
+
+  constructor(scope: Construct, id: string, props: MonitoringStackProps) {
+    super(scope, id);
+    const { keyServer } = props;
+    this.mode = requireOneOf('mode', props.mode, monitoringModes);
+    if (this.mode === 'operator' && props.standalone !== undefined) {
+      throw new Error("standalone is only allowed with mode 'standalone'");
+    }
+    if (this.mode === 'standalone' && props.operator !== undefined) {
+      throw new Error("operator is only allowed with mode 'operator'");
+    }
+    this.target = {
+      namespace: keyServer.namespace,
+      // The Prometheus Operator sets `job` to the Service name; the standalone scrape config relabels to match.
+      job: keyServer.service.name,
+      deployment: keyServer.deployment.name,
+      container: keyServer.deployment.containers[0].name,
+    };
+    this.ruleGroups = keyServerRuleGroups({
+      target: this.target,
+      latencyThreshold: props.latencyThreshold,
+      availabilityObjective: props.availabilityObjective,
+      runbookBaseUrl: props.runbookBaseUrl,
+    });
+    this.dashboards = keyServerDashboards({ target: this.target });
+    const insecureSkipVerify = props.insecureSkipVerify ?? false;
+    const caSecret = insecureSkipVerify ? undefined : props.caSecret ?? { name: keyServer.tlsSecretName, key: keyServer.tlsCaSecretKey };
+    // The certificate's DNS names include <service>.<namespace>.svc; scrapes go to pod IPs, so name it explicitly.
+    const tlsServerName = `${keyServer.service.name}.${keyServer.namespace}.svc`;
+    const scrapeInterval = props.scrapeInterval ?? Duration.seconds(15);
+    const scrapeTimeout = props.scrapeTimeout ?? Duration.seconds(10);
+    // In the key server's chart, its Namespace must come first; in a chart of their own, the file order does it.
+    if (keyServer.namespaceResource !== undefined && Chart.of(this) === Chart.of(keyServer)) {
+      this.node.addDependency(keyServer.namespaceResource);
+    }
+
+    if (this.mode === 'operator') {
+      const operator = props.operator ?? {};
+      this.operator = new OperatorMonitoring(this, 'operator', {
+        target: {
+          name: keyServer.name,
+          namespace: keyServer.namespace,
+          serviceSelectorLabels: keyServer.selectorLabels,
+          metricsPortName: keyServer.metricsPortName,
+          metricsPath: keyServer.metricsPath,
+          tlsServerName,
+        },
+        ruleGroups: this.ruleGroups,
+        dashboards: this.dashboards,
+        labels: monitoringLabels(keyServer, 'key-server-monitoring', keyServer.name, keyServer.labels['app.kubernetes.io/version']),
+        prometheusSelectorLabels: operator.prometheusSelectorLabels && requireLabels('operator.prometheusSelectorLabels', operator.prometheusSelectorLabels),
+        dashboardLabels: operator.dashboardLabels && requireLabels('operator.dashboardLabels', operator.dashboardLabels),
+        dashboardNamespace: operator.dashboardNamespace && requireDnsLabel('operator.dashboardNamespace', operator.dashboardNamespace),
+        scrapeInterval,
+        scrapeTimeout,
+        caSecret,
+        insecureSkipVerify,
+      });
+      return;
+    }
+
+    const standalone = props.standalone ?? {};
+    const namespace = requireDnsLabel('standalone.namespace', standalone.namespace ?? keyServer.namespace);
+    if (namespace !== keyServer.namespace && caSecret !== undefined && props.caSecret === undefined) {
+      throw new Error(`caSecret is required when standalone.namespace ('${namespace}') differs from the key server's ('${keyServer.namespace}'): Prometheus can only mount a Secret of its own namespace`);
+    }
+    const rbacMode = requireOneOf('standalone.rbacMode', standalone.rbacMode ?? 'namespaced', ['namespaced', 'cluster'] as const);
+    const watchedNamespaces = rbacMode === 'namespaced'
+      ? standalone.watchedNamespaces ?? [...new Set([namespace, keyServer.namespace])]
+      : undefined;
+    const images = {
+      prometheus: requireImage('standalone.images.prometheus', standalone.images?.prometheus ?? defaultPrometheusImage),
+      alertmanager: requireImage('standalone.images.alertmanager', standalone.images?.alertmanager ?? defaultAlertmanagerImage),
+      grafana: requireImage('standalone.images.grafana', standalone.images?.grafana ?? defaultGrafanaImage),
+    };
+    const component = (name: keyof typeof images) => ({
+      labels: monitoringLabels(keyServer, name, `${keyServer.name}-${name}`, imageTag(images[name])),
+      selectorLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': `${keyServer.name}-${name}` },
+    });
+    const prometheusLabels = component('prometheus');
+    const alertmanagerLabels = component('alertmanager');
+    const grafanaLabels = component('grafana');
+
+    this.rbac = new RbacBundle(this, 'rbac', {
+      namespace, name: 'prometheus', mode: rbacMode, watchedNamespaces, labels: prometheusLabels.labels,
+    });
+    this.alertmanager = new StandaloneAlertmanager(this, 'alertmanager', {
+      namespace,
+      ...alertmanagerLabels,
+      alertSenderLabels: prometheusLabels.selectorLabels,
+      existingConfigSecretName: standalone.alertmanagerConfigSecretName,
+      image: images.alertmanager,
+      storageClassName: standalone.storageClassName,
+    });
+    this.prometheusConfig = standalonePrometheusConfig({
+      target: this.target,
+      metricsPortName: keyServer.metricsPortName,
+      metricsPath: keyServer.metricsPath,
+      tlsServerName,
+      insecureSkipVerify,
+      namespaces: watchedNamespaces,
+      scrapeKubelet: rbacMode === 'cluster',
+      scrapeInterval,
+      scrapeTimeout,
+      alertmanagers: [this.alertmanager.address],
+      externalLabels: standalone.externalLabels,
+      remoteWrite: standalone.remoteWrite,
+    });
+    this.prometheus = new StandalonePrometheus(this, 'prometheus', {
+      namespace,
+      ...prometheusLabels,
+      config: this.prometheusConfig,
+      ruleGroups: this.ruleGroups,
+      serviceAccount: this.rbac.serviceAccount,
+      keyServerCa: caSecret,
+      remoteWrite: standalone.remoteWrite ?? [],
+      queryClientLabels: grafanaLabels.selectorLabels,
+      image: images.prometheus,
+      retention: standalone.retention,
+      storageSize: standalone.storageSize,
+      storageClassName: standalone.storageClassName,
+    });
+    this.grafana = new StandaloneGrafana(this, 'grafana', {
+      namespace,
+      ...grafanaLabels,
+      prometheusUrl: this.prometheus.url,
+      scrapeInterval,
+      dashboards: this.dashboards,
+      adminSecretName: standalone.grafanaAdminSecretName,
+      image: images.grafana,
+    });
+
+    // NetworkPolicies add up: this one admits our Prometheus to the key server's metrics port next to whatever
+    // Prometheus the KeyServerApp's own policy admits.
+    new kplus.k8s.KubeNetworkPolicy(this, 'allow-scrape', {
+      metadata: { name: `${keyServer.name}-allow-standalone-prometheus`, namespace: keyServer.namespace, labels: prometheusLabels.labels },
+      spec: {
+        podSelector: { matchLabels: { ...keyServer.selectorLabels } },
+        policyTypes: ['Ingress'],
+        ingress: [{
+          ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromString(keyServer.metricsPortName) }],
+          from: [{
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+            podSelector: { matchLabels: { ...prometheusLabels.selectorLabels } },
+          }],
+        }],
+      },
+    });
+  }
+}
+
+/** The recommended labels of one monitoring component. */
+function monitoringLabels(keyServer: KeyServerApp, name: string, instance: string, version: string): Record<string, string> {
+  return recommendedLabels({ name, instance, version, component: 'monitoring', partOf: keyServer.labels['app.kubernetes.io/part-of'] });
+}
+
+/** Throws unless `image` names a registry path and an explicit version tag (not `latest`, not a bare name). */
+function requireImage(prop: string, image: string): string {
+  const tag = imageTag(image);
+  if (!/^[a-z0-9][a-z0-9./_-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(image) || tag === 'latest') {
+    throw new Error(`${prop} must be 'repository:tag' with an explicit version tag (not 'latest'); got '${image}'`);
+  }
+  return image;
+}
+
+function imageTag(image: string): string {
+  const lastSlash = image.lastIndexOf('/');
+  const colon = image.indexOf(':', lastSlash);
+  return colon === -1 ? '' : image.slice(colon + 1);
+}
