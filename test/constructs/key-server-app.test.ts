@@ -1,12 +1,12 @@
 // KeyServerApp: the manifests it synthesizes, their validity against the Kubernetes schemas, and the invariants a
 // cluster would otherwise reveal only after `kubectl apply`.
-import { Duration, Size } from 'cdk8s';
+import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { KeyServerApp, KeyServerAppProps } from '../../constructs';
 import { invariantViolations } from './helpers/invariants';
 import { missingResourceViolations, podSecurityRestrictedViolations, podSpecOf } from './helpers/pod-security';
 import { only, synthesize } from './helpers/synth';
-import { expectStrictlyValid } from './helpers/validate-strict';
+import { expectStrictlyValid, strictValidationErrors } from './helpers/validate-strict';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -73,6 +73,17 @@ describe('KeyServerApp manifests', () => {
     const pod = podSpecOf(only(synth(props).objects, 'Deployment'));
     expect(podSecurityRestrictedViolations(pod)).toEqual([]);
     expect(missingResourceViolations(pod)).toEqual([]);
+  });
+
+  test('a misspelt field in an untyped ApiObject next to the app fails strict validation', () => {
+    // Typed L1 objects drop unknown fields when they serialize; a raw ApiObject keeps them, so it needs this check.
+    const objects = synthesize((scope) => {
+      const app = new KeyServerApp(scope, 'keys');
+      new ApiObject(scope, 'raw', {
+        apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'raw', namespace: app.namespace }, dataa: { a: 'b' },
+      } as never);
+    });
+    expect(strictValidationErrors(objects)).toEqual(['ConfigMap/key-server/raw: /: unknown field "dataa"']);
   });
 
   test('every object carries the six recommended labels, and names have no hash suffix', () => {
