@@ -119,6 +119,8 @@ export class StandaloneGrafana extends Construct {
         GF_SECURITY_ADMIN_USER: kplus.EnvValue.fromSecretValue({ secret: adminSecret, key: 'admin-user' }),
         GF_SECURITY_ADMIN_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: adminSecret, key: 'admin-password' }),
         GF_PATHS_PROVISIONING: kplus.EnvValue.fromValue('/etc/grafana/provisioning'),
+        // Logs go to stdout only: the file logger would write under /var/log on the read-only root filesystem.
+        GF_LOG_MODE: kplus.EnvValue.fromValue('console'),
         GF_USERS_ALLOW_SIGN_UP: kplus.EnvValue.fromValue('false'),
         GF_AUTH_ANONYMOUS_ENABLED: kplus.EnvValue.fromValue('false'),
         GF_ANALYTICS_REPORTING_ENABLED: kplus.EnvValue.fromValue('false'),
