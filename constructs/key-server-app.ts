@@ -3,6 +3,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { version as packageVersion } from '../package.json';
+import { MAX_SIZE_HARD_CAP, SHUTDOWN_DELAY_CAP } from '../server/config';
 import { KeyServerTls, KeyServerTlsProps } from './key-server-tls';
 import { recommendedLabels, selectorLabelsOf } from './labels';
 import {
@@ -238,10 +239,9 @@ const defaultResources: kplus.ContainerResources = {
 const nobody = 65534;
 const tlsMountPath = '/etc/key-server/tls';
 const containerName = 'key-server';
-/** The server refuses larger keys whatever its flags say. */
-const serverMaxSizeCap = 65536;
-/** The server refuses a longer `--shutdown-delay`. */
-const serverShutdownDelayCap = 300;
+/** The server refuses larger keys, and longer shutdown delays, whatever its flags say. */
+const serverMaxSizeCap = MAX_SIZE_HARD_CAP;
+const serverShutdownDelayCap = SHUTDOWN_DELAY_CAP;
 
 /** The container args for the server, in the order they appear in the manifest. */
 export function keyServerArgs(options: {
