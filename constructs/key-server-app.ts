@@ -339,19 +339,7 @@ export class KeyServerApp extends Construct {
     };
     const metadata = (name: string = this.name) => ({ name, namespace: this.namespace, labels: this.labels });
 
-    if (props.createNamespace ?? true) {
-      this.namespaceResource = new kplus.Namespace(this, 'namespace', {
-        metadata: {
-          name: this.namespace,
-          labels: {
-            ...this.labels,
-            // The API server then refuses any pod in this namespace that breaks "restricted".
-            'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/enforce-version': 'latest',
-          },
-        },
-      });
-    }
+    if (props.createNamespace ?? true) this.namespaceResource = this.addNamespace();
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
       metadata: metadata(), automountToken: false,
@@ -404,53 +392,23 @@ export class KeyServerApp extends Construct {
         ensureNonRoot: true, user: nobody, group: nobody,
         readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
       },
-      startup: kplus.Probe.fromHttpGet('/health', {
-        scheme: kplus.ConnectionScheme.HTTPS, port: this.httpsPort,
-        periodSeconds: Duration.seconds(2), failureThreshold: 30, timeoutSeconds: Duration.seconds(2),
-      }),
-      readiness: kplus.Probe.fromHttpGet('/ready', {
-        scheme: kplus.ConnectionScheme.HTTPS, port: this.httpsPort,
-        periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(2),
-      }),
-      liveness: kplus.Probe.fromHttpGet('/health', {
-        scheme: kplus.ConnectionScheme.HTTPS, port: this.httpsPort,
-        periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(2),
-      }),
+      // Startup allows 60 s before liveness counts; readiness drops a pod after 10 s of 503 (shutdown, overload).
+      startup: httpsProbe('/health', this.httpsPort, Duration.seconds(2), 30),
+      readiness: httpsProbe('/ready', this.httpsPort, Duration.seconds(5), 2),
+      liveness: httpsProbe('/health', this.httpsPort, Duration.seconds(10), 3),
     });
     const secret = kplus.Secret.fromSecretName(this, 'tls-secret', this.tlsSecretName);
     container.mount(tlsMountPath, kplus.Volume.fromSecret(this, 'tls-volume', secret, { name: 'tls' }), { readOnly: true });
     this.patchPodTemplate(props.spreadAcrossZones ?? false);
 
-    this.service = new kplus.Service(this, 'service', {
-      metadata: {
-        ...metadata(serviceName),
-        // For Prometheus configured by annotations rather than by ServiceMonitor.
-        annotations: {
-          'prometheus.io/scrape': 'true',
-          'prometheus.io/port': String(this.metricsPort),
-          'prometheus.io/path': this.metricsPath,
-          'prometheus.io/scheme': this.metricsScheme,
-        },
-      },
-      type: kplus.ServiceType.CLUSTER_IP,
-      ports: [
-        { name: this.httpsPortName, port: this.httpsPort, targetPort: this.httpsPort },
-        { name: this.metricsPortName, port: this.metricsPort, targetPort: this.metricsPort },
-      ],
-    });
-    for (const [key, value] of Object.entries(this.selectorLabels)) this.service.selectLabel(key, value);
+    this.service = this.addService(metadata(serviceName));
 
     if (props.autoscaling !== false) {
       this.horizontalPodAutoscaler = this.addAutoscaler(props.autoscaling ?? {}, replicas, metadata());
     }
     if (props.podDisruptionBudget !== false) {
-      const budget = props.podDisruptionBudget ?? {};
-      const fewestPods = props.autoscaling === false ? (replicas ?? 2) : this.horizontalPodAutoscaler?.minReplicas ?? 2;
-      if (typeof budget.minAvailable !== 'string' && (budget.minAvailable ?? 1) >= fewestPods) {
-        throw new Error(`podDisruptionBudget.minAvailable (${budget.minAvailable ?? 1}) must be below the pod count (${fewestPods}), `
-          + 'or no node could ever be drained; set podDisruptionBudget: false for a single replica');
-      }
-      this.podDisruptionBudget = this.addDisruptionBudget(budget, metadata());
+      const fewestPods = this.horizontalPodAutoscaler?.minReplicas ?? replicas ?? 2;
+      this.podDisruptionBudget = this.addDisruptionBudget(props.podDisruptionBudget ?? {}, fewestPods, metadata());
     }
     this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
       metadata: metadata(),
@@ -472,6 +430,42 @@ export class KeyServerApp extends Construct {
         if (child !== this.namespaceResource) child.node.addDependency(this.namespaceResource);
       }
     }
+  }
+
+  private addNamespace(): kplus.Namespace {
+    return new kplus.Namespace(this, 'namespace', {
+      metadata: {
+        name: this.namespace,
+        labels: {
+          ...this.labels,
+          // The API server then refuses any pod in this namespace that breaks "restricted".
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+        },
+      },
+    });
+  }
+
+  private addService(metadata: { name: string; namespace: string; labels: Record<string, string> }): kplus.Service {
+    const service = new kplus.Service(this, 'service', {
+      metadata: {
+        ...metadata,
+        // For Prometheus configured by annotations rather than by ServiceMonitor.
+        annotations: {
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(this.metricsPort),
+          'prometheus.io/path': this.metricsPath,
+          'prometheus.io/scheme': this.metricsScheme,
+        },
+      },
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [
+        { name: this.httpsPortName, port: this.httpsPort, targetPort: this.httpsPort },
+        { name: this.metricsPortName, port: this.metricsPort, targetPort: this.metricsPort },
+      ],
+    });
+    for (const [key, value] of Object.entries(this.selectorLabels)) service.selectLabel(key, value);
+    return service;
   }
 
   /** Pod-template fields cdk8s-plus has no option for: seccomp, capabilities, spreading, named probe ports. */
@@ -511,13 +505,18 @@ export class KeyServerApp extends Construct {
   }
 
   private addDisruptionBudget(
-    budget: KeyServerDisruptionBudgetProps, metadata: { name: string; namespace: string; labels: Record<string, string> },
+    budget: KeyServerDisruptionBudgetProps, fewestPods: number, metadata: { name: string; namespace: string; labels: Record<string, string> },
   ): kplus.k8s.KubePodDisruptionBudget {
+    const minAvailable = budget.minAvailable ?? 1;
+    if (typeof minAvailable === 'number' && minAvailable >= fewestPods) {
+      throw new Error(`podDisruptionBudget.minAvailable (${minAvailable}) must be below the pod count (${fewestPods}), `
+        + 'or no node could ever be drained; set podDisruptionBudget: false for a single replica');
+    }
     // cdk8s-plus-27 has no PodDisruptionBudget L2, so this is the L1 class.
     return new kplus.k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
       metadata,
       spec: {
-        minAvailable: validatedMinAvailable(budget.minAvailable ?? 1),
+        minAvailable: validatedMinAvailable(minAvailable),
         selector: { matchLabels: this.selectorLabels },
       },
     });
@@ -541,6 +540,13 @@ export class KeyServerApp extends Construct {
     }
     return result;
   }
+}
+
+/** An HTTPS GET probe; the port number is replaced by the port's name in {@link KeyServerApp}'s pod template patch. */
+function httpsProbe(path: string, port: number, period: Duration, failureThreshold: number): kplus.Probe {
+  return kplus.Probe.fromHttpGet(path, {
+    scheme: kplus.ConnectionScheme.HTTPS, port, periodSeconds: period, failureThreshold, timeoutSeconds: Duration.seconds(2),
+  });
 }
 
 /** The names a client inside the cluster may use for the Service, all on the certificate. */
