@@ -163,7 +163,7 @@ export interface KeyServerAppProps {
   readonly shutdownDelay?: Duration;
   /**
    * Time Kubernetes waits after SIGTERM before SIGKILL; must exceed `shutdownDelay`.
-   * @default - `shutdownDelay` plus 25 seconds to drain in-flight requests
+   * @default - `shutdownDelay` plus 25 seconds: the server then drains connections for up to 10 s, with margin
    */
   readonly terminationGracePeriod?: Duration;
   /**
