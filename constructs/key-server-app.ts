@@ -410,6 +410,7 @@ export class KeyServerApp extends Construct {
       const fewestPods = this.horizontalPodAutoscaler?.minReplicas ?? replicas ?? 2;
       this.podDisruptionBudget = this.addDisruptionBudget(props.podDisruptionBudget ?? {}, fewestPods, metadata());
     }
+    // L1: the cdk8s-plus NetworkPolicy takes port numbers only; named ports keep the policy right if a number changes.
     this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
       metadata: metadata(),
       spec: networkPolicySpec({
