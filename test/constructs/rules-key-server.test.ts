@@ -287,6 +287,68 @@ describe('key server alerts under promtool test rules', () => {
     }]);
   });
 
+  it('fire KeyServerMemoryNearLimit at 90 % of the memory limit and stay silent at half of it', () => {
+    const pod = 'namespace="keys",pod="key-server-5d8f7c9b4-x7k2p",container="key-server"';
+    const memory = (usedMebibytes: number) => [
+      { series: `container_memory_working_set_bytes{${pod},job="kubelet"}`, values: `${usedMebibytes * 1048576}x30` },
+      { series: `kube_pod_container_resource_limits{${pod},resource="memory",unit="byte",job="kube-state-metrics"}`, values: `${128 * 1048576}x30` },
+    ];
+    const labels = { severity: 'warning', namespace: 'keys', pod: 'key-server-5d8f7c9b4-x7k2p', container: 'key-server' };
+    run([
+      { name: '115 of 128 MiB', interval: '1m', inputSeries: memory(115), alertRuleTests: [{ evalTime: '10m', alertname: 'KeyServerMemoryNearLimit', expAlerts: [{ expLabels: labels }] }] },
+      { name: '64 of 128 MiB', interval: '1m', inputSeries: memory(64), alertRuleTests: [{ evalTime: '30m', alertname: 'KeyServerMemoryNearLimit', expAlerts: [] }] },
+    ]);
+  });
+
+  it('fire KeyServerPodsNotReady for a pod of the Deployment unready for 5 minutes, ignoring other Deployments', () => {
+    const ready = (pod: string, values: string) => ({ series: `kube_pod_status_ready{namespace="keys",pod="${pod}",condition="true",job="kube-state-metrics"}`, values });
+    run([{
+      name: 'one key server pod stuck unready',
+      interval: '1m',
+      inputSeries: [
+        ready('key-server-5d8f7c9b4-x7k2p', '0x10'),
+        ready('key-server-5d8f7c9b4-q9w8e', '1x10'),
+        ready('key-server-cache-6c7d8-abcde', '0x10'),
+      ],
+      alertRuleTests: [
+        { evalTime: '4m', alertname: 'KeyServerPodsNotReady', expAlerts: [] },
+        {
+          evalTime: '5m',
+          alertname: 'KeyServerPodsNotReady',
+          expAlerts: [{ expLabels: { severity: 'warning', namespace: 'keys', pod: 'key-server-5d8f7c9b4-x7k2p', condition: 'true', job: 'kube-state-metrics' } }],
+        },
+      ],
+    }]);
+  });
+
+  it('fire KeyServerReplicasMismatch when fewer replicas than desired are available for 10 minutes', () => {
+    const deployment = 'namespace="keys",deployment="key-server",job="kube-state-metrics"';
+    run([{
+      name: '1 of 3 available',
+      interval: '1m',
+      inputSeries: [
+        { series: `kube_deployment_spec_replicas{${deployment}}`, values: '3x20' },
+        { series: `kube_deployment_status_replicas_available{${deployment}}`, values: '1x20' },
+      ],
+      alertRuleTests: [
+        { evalTime: '9m', alertname: 'KeyServerReplicasMismatch', expAlerts: [] },
+        { evalTime: '10m', alertname: 'KeyServerReplicasMismatch', expAlerts: [{ expLabels: { severity: 'warning', namespace: 'keys', deployment: 'key-server', job: 'kube-state-metrics' } }] },
+      ],
+    }]);
+  });
+
+  it('fire KeyServerCertificateReloadFailing after a failed reload and clear 15 minutes later', () => {
+    run([{
+      name: 'one failed reload at minute 2',
+      interval: '1m',
+      inputSeries: [{ series: `${metric.tlsCertificateReloadsTotal}{${scraped},result="failure"}`, values: '0 0 1x30' }],
+      alertRuleTests: [
+        { evalTime: '4m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [{ expLabels: { ...jobLabels, severity: 'warning', service: 'key-server', endpoint: 'metrics', pod: 'key-server-5d8f7c9b4-x7k2p', instance: '10.0.0.7:9090', container: 'key-server', result: 'failure' } }] },
+        { evalTime: '25m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [] },
+      ],
+    }]);
+  });
+
   it('fail the harness when an expectation is wrong (negative control)', () => {
     const result = testRules(groups, [{
       name: 'wrong on purpose: 4 % must not fire',
