@@ -111,6 +111,7 @@ export class StandaloneAlertmanager extends Construct {
       metadata: metadata(),
       spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...props.selectorLabels } } },
     });
+    // L1 NetworkPolicy: cdk8s-plus-27's L2 names ports by number only, and these rules name the container port.
     new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
       metadata: metadata(),
       spec: {

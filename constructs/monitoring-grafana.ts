@@ -148,6 +148,7 @@ export class StandaloneGrafana extends Construct {
     hardenWorkload(this.deployment, { ...props.selectorLabels });
 
     // Ingress to the UI from pods of this namespace only; `kubectl port-forward` is how people reach it.
+    // L1 NetworkPolicy: cdk8s-plus-27's L2 names ports by number only, and these rules name the container port.
     new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
       metadata: metadata(),
       spec: {

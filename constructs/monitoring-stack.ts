@@ -308,7 +308,7 @@ export class MonitoringStack extends Construct {
       image: images.grafana,
     });
 
-    // NetworkPolicies add up: this one admits our Prometheus to the key server's metrics port next to whatever
+    // L1 for the named metrics port. NetworkPolicies add up: this one admits our Prometheus to the key server's metrics port next to whatever
     // Prometheus the KeyServerApp's own policy admits.
     new kplus.k8s.KubeNetworkPolicy(this, 'allow-scrape', {
       metadata: { name: `${keyServer.name}-allow-standalone-prometheus`, namespace: keyServer.namespace, labels: prometheusLabels.labels },
