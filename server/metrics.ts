@@ -1,6 +1,7 @@
-// The prom-client registry and every metric the key server exports, with label children bound once, not per request.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
+// The prom-client registry and every metric the key server exports; hot-path series are bound once, not per request.
+import { Gauge, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import { lengthBucket } from './keys';
+import { BoundCounter, BoundHistogram, type CounterChild, type HistogramChild } from './metric-primitives';
 import * as names from './metric-names';
 import type { Handler } from './metric-names';
 
@@ -46,8 +47,8 @@ export function methodLabel(method: string | undefined): string {
 }
 
 interface RequestChildren {
-  readonly count: { inc(): void };
-  readonly duration: { observe(value: number): void };
+  readonly count: CounterChild;
+  readonly duration: HistogramChild;
 }
 
 /** What shapes the metrics of one server. */
@@ -63,20 +64,20 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  const labelNames = ['code', 'handler', 'method'] as const;
-  const requestsTotal = new Counter({
-    name: names.httpRequestsTotal,
-    help: 'HTTP requests answered, by status code, route template and method.',
-    labelNames,
-    registers: [registry],
-  });
-  const requestDuration = new Histogram({
-    name: names.httpRequestDurationSeconds,
-    help: 'Time from receiving a request to handing the whole response to the socket, in seconds.',
-    labelNames,
-    buckets: [...REQUEST_DURATION_BUCKETS],
-    registers: [registry],
-  });
+  const labelNames = ['code', 'handler', 'method'];
+  const requestsTotal = new BoundCounter(
+    { name: names.httpRequestsTotal, help: 'HTTP requests answered, by status code, route template and method.', labelNames },
+    registry,
+  );
+  const requestDuration = new BoundHistogram(
+    {
+      name: names.httpRequestDurationSeconds,
+      help: 'Time from receiving a request to handing the whole response to the socket, in seconds.',
+      labelNames,
+      buckets: REQUEST_DURATION_BUCKETS,
+    },
+    registry,
+  );
   let inFlight = 0;
   new Gauge({
     name: names.httpRequestsInFlight,
@@ -88,41 +89,41 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
     },
   });
 
-  const keyGenerations = new Counter({
-    name: names.keyGenerationsTotal,
-    help: 'Keys produced, by requested length rounded up to a power of two.',
-    labelNames: ['length'],
-    registers: [registry],
-  });
-  const keyGenerationDuration = new Histogram({
-    name: names.keyGenerationDurationSeconds,
-    help: 'Time to produce and encode the random bytes of one key, in seconds.',
-    buckets: [...KEY_GENERATION_BUCKETS],
-    registers: [registry],
-  });
-  const keyLengths = new Histogram({
-    name: names.keyLengthDistribution,
-    help: 'Requested key lengths in bytes (20 linear buckets from 0 to max-size).',
-    buckets: keyLengthBuckets(options.maxSize),
-    registers: [registry],
-  });
+  const keyGenerations = new BoundCounter(
+    { name: names.keyGenerationsTotal, help: 'Keys produced, by requested length rounded up to a power of two.', labelNames: ['length'] },
+    registry,
+  );
+  const keyGenerationDuration = new BoundHistogram(
+    {
+      name: names.keyGenerationDurationSeconds,
+      help: 'Time to produce and encode the random bytes of one key, in seconds.',
+      buckets: KEY_GENERATION_BUCKETS,
+    },
+    registry,
+  ).labels();
+  const keyLengths = new BoundHistogram(
+    {
+      name: names.keyLengthDistribution,
+      help: 'Requested key lengths in bytes (20 linear buckets from 0 to max-size).',
+      buckets: keyLengthBuckets(options.maxSize),
+    },
+    registry,
+  ).labels();
 
   const certificateExpiry = new Gauge({
     name: names.tlsCertificateExpiryTimestampSeconds,
     help: 'Expiry (notAfter) of the TLS certificate being served, in Unix seconds.',
     registers: options.tls ? [registry] : [],
   });
-  const certificateReloads = new Counter({
-    name: names.tlsCertificateReloadsTotal,
-    help: 'Attempts to load a changed TLS certificate and key, by result.',
-    labelNames: ['result'],
-    registers: [registry],
-  });
-  certificateReloads.labels('success');
-  certificateReloads.labels('failure');
+  const certificateReloads = new BoundCounter(
+    { name: names.tlsCertificateReloadsTotal, help: 'Attempts to load a changed TLS certificate and key, by result.', labelNames: ['result'] },
+    registry,
+  );
+  // Both results exist from the start at 0, so `increase(...{result="failure"}[1h])` has a series to work on.
+  const reloadChildren = { success: certificateReloads.labels('success'), failure: certificateReloads.labels('failure') };
 
   // One child per power-of-two bucket, bound now so the hot path indexes an array.
-  const keyChildren: Array<{ inc(): void }> = [];
+  const keyChildren: CounterChild[] = [];
   for (let bucket = 1, index = 0; bucket <= lengthBucket(options.maxSize); bucket *= 2, index++) {
     keyChildren[index] = keyGenerations.labels(String(bucket));
   }
@@ -177,7 +178,7 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
       certificateExpiry.set(unixSeconds);
     },
     recordCertificateReload(result) {
-      certificateReloads.labels(result).inc();
+      reloadChildren[result].inc();
     },
   };
 }

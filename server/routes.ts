@@ -42,16 +42,20 @@ const BASE_HEADERS: Readonly<OutgoingHttpHeaders> = Object.freeze({
  * wildcard at equal q (so "application/json" beside "any type" gets JSON); with no Accept header, text.
  */
 export function prefersJson(accept: string | undefined): boolean {
-  if (accept === undefined || !accept.includes('json')) {
+  if (accept === undefined) {
+    return false;
+  }
+  const lowerCase = accept.toLowerCase();
+  if (!lowerCase.includes('json')) {
     return false;
   }
   let jsonQuality = -1;
   let textQuality = -1;
   let textExplicit = false;
   let jsonExplicit = false;
-  for (const range of accept.split(',')) {
+  for (const range of lowerCase.split(',')) {
     const [rawType, ...parameters] = range.split(';');
-    const type = rawType.trim().toLowerCase();
+    const type = rawType.trim();
     const quality = qualityOf(parameters);
     if (type === 'application/json') {
       jsonQuality = quality;
@@ -67,10 +71,25 @@ export function prefersJson(accept: string | undefined): boolean {
   return jsonExplicit && jsonQuality > 0 && (jsonQuality > textQuality || (jsonQuality === textQuality && !textExplicit));
 }
 
+/**
+ * The Accept header, read from rawHeaders: `request.headers` is built lazily on first access, and the key route
+ * needs no other header, so skipping it saves an object per request. Several Accept lines are joined, as Node does.
+ */
+export function acceptHeader(rawHeaders: readonly string[]): string | undefined {
+  let value: string | undefined;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index];
+    if (name.length === 6 && name.toLowerCase() === 'accept') {
+      value = value === undefined ? rawHeaders[index + 1] : `${value}, ${rawHeaders[index + 1]}`;
+    }
+  }
+  return value;
+}
+
 function qualityOf(parameters: string[]): number {
   for (const parameter of parameters) {
     const [name, value] = parameter.split('=');
-    if (name.trim().toLowerCase() === 'q') {
+    if (name.trim() === 'q') {
       const quality = Number(value);
       return Number.isFinite(quality) ? quality : 0;
     }
@@ -120,7 +139,7 @@ export function createRequestListener(dependencies: RouteDependencies, routes: R
     message: string,
     extraHeaders?: OutgoingHttpHeaders,
   ): void {
-    const json = prefersJson(request.headers.accept);
+    const json = prefersJson(acceptHeader(request.rawHeaders));
     const body = json ? JSON.stringify(code < 400 ? { status: message } : { error: message }) : `${message}\n`;
     const headers = {
       ...BASE_HEADERS,
@@ -163,7 +182,7 @@ export function createRequestListener(dependencies: RouteDependencies, routes: R
   }
 
   function handleKey(request: IncomingMessage, response: ServerResponse, startedAt: number, url: string, queryStart: number): void {
-    const json = prefersJson(request.headers.accept);
+    const json = prefersJson(acceptHeader(request.rawHeaders));
     const segment = queryStart === -1 ? url.slice(KEY_PREFIX.length) : url.slice(KEY_PREFIX.length, queryStart);
     const parsed = parseLength(segment, limits);
     if (!parsed.ok) {
