@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KeyServerApp, KeyServerAppProps } from './constructs';
+import { KeyServerApp, KeyServerAppProps, MonitoringStack } from './constructs';
 
 /** The environments this app knows; `KEY_SERVER_ENV` picks one, `production` by default. */
 export const environments = ['production', 'development'] as const;
@@ -34,21 +34,23 @@ function chart(scope: Construct, id: string): Chart {
 }
 
 /**
- * The charts of dist/: the key server for a cluster running prometheus-operator.
- * Monitoring goes next to it: `new MonitoringStack(chart(app, 'monitoring'), 'monitoring', { keyServer, ... })`.
+ * The charts of dist/: the key server, and its ServiceMonitor, PrometheusRule and dashboards for a cluster
+ * running prometheus-operator (kube-prometheus-stack).
  */
-export function buildOperatorMode(app: App, environment: Environment): { keyServer: KeyServerApp } {
+export function buildOperatorMode(app: App, environment: Environment): { keyServer: KeyServerApp; monitoring: MonitoringStack } {
   const keyServer = new KeyServerApp(chart(app, 'key-server'), 'key-server', keyServerProps(environment));
-  return { keyServer };
+  const monitoring = new MonitoringStack(chart(app, 'monitoring'), 'monitoring', { keyServer, mode: 'operator' });
+  return { keyServer, monitoring };
 }
 
 /**
- * The charts of dist/standalone/: the key server for a cluster without prometheus-operator.
- * Its standalone Prometheus goes next to it the same way as in {@link buildOperatorMode}.
+ * The charts of dist/standalone/: the key server with its own Prometheus, Alertmanager and Grafana, for a
+ * cluster without prometheus-operator.
  */
-export function buildStandalone(app: App, environment: Environment): { keyServer: KeyServerApp } {
+export function buildStandalone(app: App, environment: Environment): { keyServer: KeyServerApp; monitoring: MonitoringStack } {
   const keyServer = new KeyServerApp(chart(app, 'key-server'), 'key-server', keyServerProps(environment));
-  return { keyServer };
+  const monitoring = new MonitoringStack(chart(app, 'monitoring'), 'monitoring', { keyServer, mode: 'standalone' });
+  return { keyServer, monitoring };
 }
 
 /** One cdk8s App per output directory, one YAML file per chart, so a GitOps diff names the chart it touches. */
