@@ -134,6 +134,12 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     server.headersTimeout = limits.headersTimeoutMs;
     server.requestTimeout = limits.requestTimeoutMs;
     server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    // An accept() failure (EMFILE under a connection flood) must be logged, not crash a serving process.
+    server.on('error', (error) => {
+      if (state === 'serving' || state === 'draining') {
+        logger.error('listener error', { error, routes });
+      }
+    });
     return server;
   }
 

@@ -76,6 +76,17 @@ describe('graceful shutdown', () => {
     expect(await stuck).toBe('cut');
   });
 
+  it('rejects listen() when the port is taken and releases the listener that did start', async () => {
+    const occupant = await startTestServer();
+    try {
+      const server = createKeyServer(testConfig({ srvPort: occupant.addresses.port, metricsPort: 0 }));
+      await expect(server.listen()).rejects.toThrow(/EADDRINUSE/);
+      expect(server.state).toBe('closed');
+    } finally {
+      await occupant.stop();
+    }
+  });
+
   it('moves from starting to serving to closed, and close() may be called twice', async () => {
     const server = createKeyServer(testConfig());
     expect(server.state).toBe('starting');
