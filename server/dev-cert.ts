@@ -71,7 +71,18 @@ export function isUsableCertificate(files: CertificateFiles, now: Date = new Dat
 
 /** `node lib/server/dev-cert.js [directory]`: create .dev-certs/tls.{crt,key} unless a usable pair is there. */
 function main(): void {
-  const directory = process.argv[2] ?? '.dev-certs';
+  const argument = process.argv[2];
+  // Without this, `--help` (or any mistyped flag) would be taken as a folder name and get a certificate written into it.
+  if (argument === '--help' || argument === '-h') {
+    process.stdout.write('usage: node lib/server/dev-cert.js [directory]\n  writes <directory>/tls.crt and tls.key (default .dev-certs) unless a usable pair is there\n');
+    return;
+  }
+  if (argument !== undefined && argument.startsWith('-')) {
+    process.stderr.write(`dev-cert: unknown option ${argument}; usage: node lib/server/dev-cert.js [directory]\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const directory = argument ?? '.dev-certs';
   const files = { certFile: join(directory, 'tls.crt'), keyFile: join(directory, 'tls.key') };
   if (isUsableCertificate(files)) {
     return;

@@ -1,0 +1,59 @@
+// `npm run deploy`: applies dist/ to the current kubectl context with server-side apply and waits for the rollout.
+import * as fs from 'node:fs';
+import { devCertDirectory, devSecretFile } from './dev-cert-secret';
+import { runScript, logger, parseOptions } from './common/cli';
+import { connectKubectl } from './common/kubectl';
+import { apiGroupOf, apiVersionsOf, keyServerTarget, readObjects, toYamlStream, type KubeObject } from './common/manifests';
+import { MissingPrerequisite, missingApiMessage, missingApiVersions } from './common/prerequisites';
+
+const usage = `usage: npm run deploy [-- [--dir dist/] [--dev-cert] [--timeout 180s]]
+  --dir       manifests to apply (default dist/; dist/standalone/ for clusters without prometheus-operator)
+  --dev-cert  serve the certificate from \`npm run dev-cert\` instead of cert-manager's (cert-manager objects are left out)
+  --timeout   how long to wait for the rollout (default 180s)
+`;
+
+/** The objects to apply: all of them, or without cert-manager's when the dev certificate replaces it. */
+export function objectsToApply(objects: readonly KubeObject[], devCert: boolean): KubeObject[] {
+  return devCert ? objects.filter((object) => apiGroupOf(object.apiVersion) !== 'cert-manager.io') : [...objects];
+}
+
+function main(): void {
+  const options = parseOptions(process.argv.slice(2), {
+    dir: { type: 'string', default: 'dist/' },
+    'dev-cert': { type: 'boolean', default: false },
+    timeout: { type: 'string', default: '180s' },
+  });
+  if (options.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  const log = logger('deploy');
+  const directory = options.dir as string;
+  const devCert = options['dev-cert'] as boolean;
+  const kubectl = connectKubectl(log);
+  const objects = readObjects(directory);
+  const target = keyServerTarget(objects);
+  const selected = objectsToApply(objects, devCert);
+  const secretFile = devSecretFile(devCertDirectory, target.tlsSecretName);
+  if (devCert && !fs.existsSync(secretFile)) {
+    throw new MissingPrerequisite(`${secretFile} not found: run \`npm run dev-cert\` first`);
+  }
+  const missing = missingApiVersions(apiVersionsOf(selected), kubectl.read(['api-versions']).split('\n').map((line) => line.trim()));
+  if (missing.length > 0) {
+    throw new MissingPrerequisite(missingApiMessage(missing));
+  }
+
+  if (devCert) {
+    // Namespace first (it is in the manifests), then the Secret the pods mount in place of cert-manager's.
+    kubectl.run(['apply', '--server-side', '-f', '-'], toYamlStream(selected));
+    kubectl.run(['apply', '--server-side', '-f', secretFile]);
+  } else {
+    kubectl.run(['apply', '--server-side', '-f', directory]);
+  }
+  kubectl.run(['-n', target.namespace, 'rollout', 'status', `deployment/${target.deploymentName}`, `--timeout=${options.timeout as string}`]);
+  log(`deployed to ${kubectl.context}; check it with \`npm run verify\``);
+}
+
+if (require.main === module) {
+  runScript('deploy', usage, main);
+}
