@@ -8,4 +8,5 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
   },
   testTimeout: 30_000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
