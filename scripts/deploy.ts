@@ -6,9 +6,10 @@ import { connectKubectl } from './common/kubectl';
 import { apiGroupOf, apiVersionsOf, keyServerTarget, readObjects, toYamlStream, type KubeObject } from './common/manifests';
 import { MissingPrerequisite, missingApiMessage, missingApiVersions } from './common/prerequisites';
 
-const usage = `usage: npm run deploy [-- [--dir dist/] [--dev-cert] [--timeout 180s]]
+const usage = `usage: npm run deploy [-- [--dir dist/] [--dev-cert [--dev-cert-dir .dev-certs]] [--timeout 180s]]
   --dir       manifests to apply (default dist/; dist/standalone/ for clusters without prometheus-operator)
   --dev-cert  serve the certificate from \`npm run dev-cert\` instead of cert-manager's (cert-manager objects are left out)
+  --dev-cert-dir  where \`npm run dev-cert\` wrote the Secret manifest (default .dev-certs)
   --timeout   how long to wait for the rollout (default 180s)
 `;
 
@@ -21,6 +22,7 @@ function main(): void {
   const options = parseOptions(process.argv.slice(2), {
     dir: { type: 'string', default: 'dist/' },
     'dev-cert': { type: 'boolean', default: false },
+    'dev-cert-dir': { type: 'string', default: devCertDirectory },
     timeout: { type: 'string', default: '180s' },
   });
   if (options.help) {
@@ -34,7 +36,7 @@ function main(): void {
   const objects = readObjects(directory);
   const target = keyServerTarget(objects);
   const selected = objectsToApply(objects, devCert);
-  const secretFile = devSecretFile(devCertDirectory, target.tlsSecretName);
+  const secretFile = devSecretFile(options['dev-cert-dir'] as string, target.tlsSecretName);
   if (devCert && !fs.existsSync(secretFile)) {
     throw new MissingPrerequisite(`${secretFile} not found: run \`npm run dev-cert\` first`);
   }
