@@ -23,7 +23,9 @@ export function httpOverviewDashboard(target: MonitoredKeyServer): DashboardSpec
   const served = scrapeSelector(target, servedTrafficMatcher());
   const servedWith = (codePattern: string) => scrapeSelector(target, servedTrafficMatcher(), `code=~"${codePattern}"`);
   const servedRate = `sum(rate(${metric.httpRequestsTotal}${served}${rateInterval}))`;
-  const ratio = (codePattern: string) => `sum(rate(${metric.httpRequestsTotal}${servedWith(codePattern)}${rateInterval})) / ${servedRate}`;
+  // `or … * 0`: no 5xx series exists until the first server error, and a ratio of nothing draws "No data", not 0.
+  const ratio = (codePattern: string) =>
+    `(sum(rate(${metric.httpRequestsTotal}${servedWith(codePattern)}${rateInterval})) or ${servedRate} * 0) / ${servedRate}`;
   return {
     uid: 'key-server-http',
     title: 'Key Server HTTP Overview',
