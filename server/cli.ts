@@ -3,6 +3,7 @@
 import { helpText, parseConfig } from './config';
 import { createJsonLogger } from './logger';
 import { createKeyServer, type KeyServer } from './server';
+import { TokenFileError } from './auth';
 import { CertificateError } from './tls';
 
 /** Exit code for a configuration the server refuses to start with (as the issue and the Deployment expect). */
@@ -25,7 +26,7 @@ function main(): void {
   try {
     server = createKeyServer(parsed.config, { logger });
   } catch (error) {
-    if (error instanceof CertificateError) {
+    if (error instanceof CertificateError || error instanceof TokenFileError) {
       failConfig(error.message);
       return;
     }

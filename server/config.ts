@@ -28,6 +28,12 @@ export interface Config {
   readonly faultErrorRatio: number;
   /** Seconds added to every /key request, for alert tests only. @default 0 */
   readonly faultLatency: number;
+  /** File of bearer tokens (one per line) that /key then requires; reloaded on change. @default undefined (open) */
+  readonly authTokenFile?: string;
+  /** Requests per second each client address may make to /key (token bucket). @default undefined (no limit) */
+  readonly rateLimit?: number;
+  /** Requests a client may make at once before the rate applies. @default the rate rounded up, at least 1 */
+  readonly rateLimitBurst?: number;
 }
 
 /** The largest `--max-size` accepted: beyond it one request could make the server allocate unbounded memory. */
@@ -36,6 +42,8 @@ export const MAX_SIZE_HARD_CAP = 65536;
 export const SHUTDOWN_DELAY_CAP = 300;
 /** The longest `--fault-latency`, in seconds. */
 export const FAULT_LATENCY_CAP = 60;
+/** The highest `--rate-limit` and `--rate-limit-burst`: anything above is no limit at all on one process. */
+export const RATE_LIMIT_CAP = 100_000;
 
 /** The result of parsing: a config, a request for help, or one line explaining what is wrong. */
 export type ParseResult =
@@ -43,7 +51,7 @@ export type ParseResult =
   | { readonly kind: 'help' }
   | { readonly kind: 'error'; readonly message: string };
 
-type Kind = 'port' | 'size' | 'seconds' | 'ratio' | 'string' | 'boolean';
+type Kind = 'port' | 'size' | 'seconds' | 'ratio' | 'string' | 'boolean' | 'rate' | 'count';
 
 interface OptionSpec {
   readonly flag: string;
@@ -64,6 +72,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'tls-cert', env: 'TLS_CERT_FILE', kind: 'string', help: 'PEM certificate (chain); with --tls-key serves HTTPS only, reloaded on change' },
   { flag: 'tls-key', env: 'TLS_KEY_FILE', kind: 'string', help: 'PEM private key for --tls-cert' },
   { flag: 'shutdown-delay', env: 'SHUTDOWN_DELAY', kind: 'seconds', help: 'seconds to keep serving after SIGTERM while /ready answers 503', defaultText: '5' },
+  { flag: 'auth-token-file', env: 'AUTH_TOKEN_FILE', kind: 'string', help: '/key then needs "Authorization: Bearer <token>" with a token from this file (one per line), reloaded on change' },
+  { flag: 'rate-limit', env: 'RATE_LIMIT', kind: 'rate', help: 'requests per second each client address may make to /key; over it the answer is 429' },
+  { flag: 'rate-limit-burst', env: 'RATE_LIMIT_BURST', kind: 'count', help: 'requests a client may make at once before --rate-limit applies (default: the rate rounded up)' },
   { flag: 'access-log', env: 'ACCESS_LOG', kind: 'boolean', help: 'log one JSON line per request', defaultText: 'false' },
   { flag: 'fault-error-ratio', env: 'FAULT_ERROR_RATIO', kind: 'ratio', help: 'TESTING ONLY: share (0..1) of /key requests answered with 500', defaultText: '0' },
   { flag: 'fault-latency', env: 'FAULT_LATENCY', kind: 'seconds', help: 'TESTING ONLY: seconds added to every /key request', defaultText: '0' },
@@ -187,6 +198,8 @@ function buildConfig(raw: Map<string, string>): Config {
     accessLog: readBoolean(raw, 'access-log') ?? DEFAULTS.accessLog,
     faultErrorRatio: readDecimal(raw, 'fault-error-ratio', 1) ?? DEFAULTS.faultErrorRatio,
     faultLatency: readDecimal(raw, 'fault-latency', FAULT_LATENCY_CAP) ?? DEFAULTS.faultLatency,
+    authTokenFile: readNonEmpty(raw, 'auth-token-file'),
+    ...readRateLimit(raw),
   };
   return Object.freeze(config);
 }
@@ -201,6 +214,30 @@ function readTlsFiles(raw: Map<string, string>): TlsFiles | undefined {
     throw new ConfigError('--tls-cert and --tls-key must be given together');
   }
   return Object.freeze({ certFile, keyFile });
+}
+
+function readNonEmpty(raw: Map<string, string>, flag: string): string | undefined {
+  const text = raw.get(flag);
+  if (text !== undefined && text.trim() === '') {
+    throw new ConfigError(`--${flag} must not be empty`);
+  }
+  return text;
+}
+
+/** Both fields or neither: a burst without a rate limits nothing, so it is refused rather than ignored. */
+function readRateLimit(raw: Map<string, string>): { rateLimit?: number; rateLimitBurst?: number } {
+  const rateLimit = readDecimal(raw, 'rate-limit', RATE_LIMIT_CAP);
+  const burst = readInteger(raw, 'rate-limit-burst', 1, RATE_LIMIT_CAP);
+  if (rateLimit === undefined) {
+    if (burst !== undefined) {
+      throw new ConfigError('--rate-limit-burst needs --rate-limit');
+    }
+    return {};
+  }
+  if (rateLimit <= 0) {
+    throw new ConfigError(`--rate-limit must be above 0 requests per second, got "${raw.get('rate-limit')}"`);
+  }
+  return { rateLimit, rateLimitBurst: burst ?? Math.max(1, Math.ceil(rateLimit)) };
 }
 
 /** Digits only: `Number()` would accept '', ' 8', '1e3' and '0x10', which are typos here, not values. */

@@ -18,6 +18,9 @@ export const tlsCertificateExpiryTimestampSeconds = 'tls_certificate_expiry_time
 /** Counter: certificate reloads, labelled `result` (`success` or `failure`). */
 export const tlsCertificateReloadsTotal = 'tls_certificate_reloads_total';
 
+/** Counter: reloads of the access token file, labelled `result` (`success` or `failure`). */
+export const authTokenReloadsTotal = 'auth_token_reloads_total';
+
 /** Route templates used as the `handler` label: never the raw path, so cardinality stays bounded. */
 export const handlers = {
   key: '/key/{length}',

@@ -17,6 +17,8 @@ export interface ServerMetrics {
   /** Sets the expiry (notAfter) of the certificate being served, in Unix seconds. */
   setCertificateExpiry(unixSeconds: number): void;
   recordCertificateReload(result: 'success' | 'failure'): void;
+  /** Counts one reload of the access token file (only servers with access control export the series). */
+  recordTokenReload(result: 'success' | 'failure'): void;
 }
 
 /** Request latency buckets, in seconds: fine below 10 ms where keys are served, coarse up to the 10 s timeout. */
@@ -57,6 +59,8 @@ export interface ServerMetricsOptions {
   readonly maxSize: number;
   /** Whether the server serves TLS; without it there is no certificate, so no expiry series (a 0 would alert). */
   readonly tls: boolean;
+  /** Whether access tokens are read from a file; without it there are no token reload series. @default false */
+  readonly accessControl?: boolean;
 }
 
 /** Creates the registry and every metric. */
@@ -122,6 +126,12 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
   // Both results exist from the start at 0, so `increase(...{result="failure"}[1h])` has a series to work on.
   const reloadChildren = { success: certificateReloads.labels('success'), failure: certificateReloads.labels('failure') };
 
+  const tokenReloads = new BoundCounter(
+    { name: names.authTokenReloadsTotal, help: 'Attempts to load a changed access token file, by result.', labelNames: ['result'] },
+    options.accessControl === true ? registry : new Registry(),
+  );
+  const tokenReloadChildren = { success: tokenReloads.labels('success'), failure: tokenReloads.labels('failure') };
+
   // One child per power-of-two bucket, bound now so the hot path indexes an array.
   const keyChildren: CounterChild[] = [];
   for (let bucket = 1, index = 0; bucket <= lengthBucket(options.maxSize); bucket *= 2, index++) {
@@ -179,6 +189,9 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
     },
     recordCertificateReload(result) {
       reloadChildren[result].inc();
+    },
+    recordTokenReload(result) {
+      tokenReloadChildren[result].inc();
     },
   };
 }

@@ -1,11 +1,13 @@
 // Request → response: one small function per route, and one `send` that every answer goes through (metrics, logs).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { AUTH_REALM, type Authenticator } from './auth';
 import type { Config } from './config';
 import { invalidLengthMessage, parseKeyFormat, parseLength, type KeyFormat, type RandomPool } from './keys';
 import type { Logger } from './logger';
 import { handlers, type Handler } from './metric-names';
 import type { ServerMetrics } from './metrics';
+import type { RateLimiter } from './rate-limit';
 
 /** What the routes need from the server around them. */
 export interface RouteDependencies {
@@ -17,6 +19,10 @@ export interface RouteDependencies {
   readonly isReady: () => boolean;
   /** True from the first moment of shutdown: answers then ask clients to close the connection. */
   readonly isDraining: () => boolean;
+  /** Bearer-token check for /key. @default undefined (no access control) */
+  readonly authenticator?: Authenticator;
+  /** Per-client-address limit for /key. @default undefined (no limit) */
+  readonly rateLimiter?: RateLimiter;
 }
 
 /** A node:http request listener. */
@@ -104,6 +110,9 @@ export function createRequestListener(dependencies: RouteDependencies, routes: R
   const lengthError = invalidLengthMessage(limits);
   const faultLatencyMs = config.faultLatency * 1000;
   const faultErrorRatio = config.faultErrorRatio;
+  const { authenticator, rateLimiter } = dependencies;
+  // Decided once: with both off, /key pays one boolean test and nothing else.
+  const keyGuarded = authenticator !== undefined || rateLimiter !== undefined;
   // Text hex answers differ only in Content-Length; build each length's header object once, on first use.
   const hexTextHeaders: Array<OutgoingHttpHeaders | undefined> = [];
 
@@ -209,6 +218,32 @@ export function createRequestListener(dependencies: RouteDependencies, routes: R
     sendKey(request, response, startedAt, parsed.length, format, json);
   }
 
+  /**
+   * Rate limit first, then the token: a client guessing tokens is slowed like any other. Answers and returns false
+   * when the request may not proceed. 401 and 429 bodies say what to fix and never echo the token.
+   */
+  function admitKeyRequest(request: IncomingMessage, response: ServerResponse, startedAt: number): boolean {
+    if (rateLimiter !== undefined) {
+      const retryAfter = rateLimiter.take(request.socket.remoteAddress ?? 'unknown', performance.now());
+      if (retryAfter > 0) {
+        sendMessage(request, response, startedAt, handlers.key, 429, 'Too many requests', { 'Retry-After': String(retryAfter) });
+        return false;
+      }
+    }
+    if (authenticator !== undefined) {
+      const result = authenticator.check(request.headers.authorization);
+      if (result !== 'ok') {
+        // RFC 6750: no error code when no credentials were sent, invalid_token when they were wrong.
+        const challenge = result === 'missing' ? `Bearer realm="${AUTH_REALM}"` : `Bearer realm="${AUTH_REALM}", error="invalid_token"`;
+        sendMessage(request, response, startedAt, handlers.key, 401, 'Unauthorized: send Authorization: Bearer <token>', {
+          'WWW-Authenticate': challenge,
+        });
+        return false;
+      }
+    }
+    return true;
+  }
+
   function handleMetrics(request: IncomingMessage, response: ServerResponse, startedAt: number): void {
     metrics.registry.metrics().then(
       (body) => {
@@ -253,6 +288,9 @@ export function createRequestListener(dependencies: RouteDependencies, routes: R
     }
     switch (handler) {
       case handlers.key:
+        if (keyGuarded && !admitKeyRequest(request, response, startedAt)) {
+          return;
+        }
         handleKey(request, response, startedAt, url, queryStart);
         return;
       case handlers.health:

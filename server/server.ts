@@ -4,10 +4,12 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { createAuthenticator, type Authenticator } from './auth';
 import type { Config } from './config';
 import { createRandomPool } from './keys';
 import { silentLogger, type Logger } from './logger';
 import { createServerMetrics } from './metrics';
+import { createRateLimiter, type RateLimiter } from './rate-limit';
 import { createRequestListener, type RouteSet } from './routes';
 import {
   readCertificatePair,
@@ -51,6 +53,8 @@ export interface KeyServerOptions {
   readonly drainTimeout?: number;
   /** Seconds between polls of the certificate files, behind the file watch. @default 30 */
   readonly certificatePollInterval?: number;
+  /** Seconds between polls of the token file, behind the file watch. @default 30 */
+  readonly tokenFilePollInterval?: number;
 }
 
 /** Where the server listens, with the ports actually bound (port 0 means "any free port"). */
@@ -95,11 +99,35 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
   let certificate = config.tls === undefined ? undefined : readCertificatePair(config.tls);
   let state: ServerState = 'starting';
 
-  const metrics = createServerMetrics({ maxSize: config.maxSize, tls: certificate !== undefined });
+  const metrics = createServerMetrics({
+    maxSize: config.maxSize,
+    tls: certificate !== undefined,
+    accessControl: config.authTokenFile !== undefined,
+  });
   // Four max-size keys per fill at least, and never less than 64 KiB: one CSPRNG call serves many small keys.
   const pool = createRandomPool(Math.max(65536, config.maxSize * 4));
   if (certificate !== undefined) {
     metrics.setCertificateExpiry(certificate.notAfter.getTime() / 1000);
+  }
+
+  const authenticator = config.authTokenFile === undefined ? undefined : createTokenAuthenticator(config.authTokenFile);
+  const rateLimiter: RateLimiter | undefined =
+    config.rateLimit === undefined
+      ? undefined
+      : createRateLimiter({ requestsPerSecond: config.rateLimit, burst: config.rateLimitBurst ?? Math.max(1, Math.ceil(config.rateLimit)) });
+
+  function createTokenAuthenticator(file: string): Authenticator {
+    return createAuthenticator(file, {
+      pollInterval: options.tokenFilePollInterval,
+      onReload(tokenCount) {
+        metrics.recordTokenReload('success');
+        logger.info('access tokens reloaded', { tokenCount });
+      },
+      onFailure(error) {
+        metrics.recordTokenReload('failure');
+        logger.error('access token reload failed; the previous tokens stay in force', { error });
+      },
+    });
   }
 
   const dependencies = {
@@ -107,6 +135,8 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     metrics,
     pool,
     logger,
+    authenticator,
+    rateLimiter,
     isReady: () => state === 'serving',
     isDraining: () => state === 'draining' || state === 'closed',
   };
@@ -184,6 +214,7 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
       ports = await Promise.all(servers.map(({ server, port }) => listenOne(server, port)));
     } catch (error) {
       watcher?.close();
+      authenticator?.close();
       await Promise.all(servers.map(({ server }) => closeQuietly(server)));
       state = 'closed';
       throw error;
@@ -205,6 +236,8 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
       minSize: config.minSize,
       maxSize: config.maxSize,
       certificateNotAfter: certificate?.notAfter.toISOString(),
+      accessControl: authenticator === undefined ? 'off' : 'bearer-token',
+      rateLimit: config.rateLimit,
     });
     return addresses;
   }
@@ -214,6 +247,7 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     const wasServing = state === 'serving';
     state = 'draining';
     watcher?.close();
+    authenticator?.close();
     if (wasServing && config.shutdownDelay > 0) {
       logger.info('shutting down: /ready answers 503, still serving during the shutdown delay', {
         shutdownDelay: config.shutdownDelay,

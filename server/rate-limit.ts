@@ -1,0 +1,92 @@
+// Optional per-client rate limit for /key: one token bucket per client address, in a map of bounded size.
+
+/** Settings of the limiter. */
+export interface RateLimitOptions {
+  /** Requests per second each client may make on average; the bucket refills at this rate. */
+  readonly requestsPerSecond: number;
+  /** Requests a client may make at once after being idle: the bucket's size. */
+  readonly burst: number;
+  /**
+   * Most clients tracked at once. Past it, clients whose bucket has refilled (who are indistinguishable from new
+   * ones) are forgotten first, then the longest-tracked; so a flood of source addresses costs bounded memory.
+   * @default 10000
+   */
+  readonly maxClients?: number;
+}
+
+/** A client's bucket: tokens left at `updatedAt` (milliseconds). */
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+/** Admits or refuses requests per client. */
+export interface RateLimiter {
+  /**
+   * Takes one token from `client`'s bucket at time `nowMs`. Returns 0 when the request may proceed, else the
+   * whole seconds (at least 1) after which one will, for `Retry-After`.
+   */
+  take(client: string, nowMs: number): number;
+  /** Clients tracked now (for tests of the memory bound). */
+  readonly size: number;
+}
+
+/** Validates the options; the messages name the flag, since that is where a bad value comes from. */
+export function createRateLimiter(options: RateLimitOptions): RateLimiter {
+  const { requestsPerSecond, burst } = options;
+  const maxClients = options.maxClients ?? 10_000;
+  if (!(Number.isFinite(requestsPerSecond) && requestsPerSecond > 0)) {
+    throw new RangeError(`rate limit: requestsPerSecond must be a positive number, got ${requestsPerSecond}`);
+  }
+  if (!(Number.isInteger(burst) && burst >= 1)) {
+    throw new RangeError(`rate limit: burst must be a whole number of at least 1, got ${burst}`);
+  }
+  if (!(Number.isInteger(maxClients) && maxClients >= 1)) {
+    throw new RangeError(`rate limit: maxClients must be a whole number of at least 1, got ${maxClients}`);
+  }
+  const perMs = requestsPerSecond / 1000;
+  const buckets = new Map<string, Bucket>();
+
+  function refilled(bucket: Bucket, nowMs: number): number {
+    return Math.min(burst, bucket.tokens + Math.max(0, nowMs - bucket.updatedAt) * perMs);
+  }
+
+  function makeRoom(nowMs: number): void {
+    for (const [client, bucket] of buckets) {
+      if (refilled(bucket, nowMs) >= burst) {
+        buckets.delete(client);
+      }
+    }
+    // Map iteration is insertion order, so this drops the clients tracked longest.
+    for (const client of buckets.keys()) {
+      if (buckets.size < maxClients) {
+        break;
+      }
+      buckets.delete(client);
+    }
+  }
+
+  return {
+    take(client, nowMs) {
+      let bucket = buckets.get(client);
+      if (bucket === undefined) {
+        if (buckets.size >= maxClients) {
+          makeRoom(nowMs);
+        }
+        bucket = { tokens: burst, updatedAt: nowMs };
+        buckets.set(client, bucket);
+      } else {
+        bucket.tokens = refilled(bucket, nowMs);
+        bucket.updatedAt = nowMs;
+      }
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return 0;
+      }
+      return Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+    },
+    get size() {
+      return buckets.size;
+    },
+  };
+}
