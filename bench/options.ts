@@ -1,0 +1,62 @@
+// `npm run bench -- [flags]` → the benchmark's settings, or one clear error.
+
+/** How long and how thoroughly the benchmark runs. */
+export interface BenchOptions {
+  /** Interleaved rounds per scenario; the report shows medians over them. @default 3 (1 with --quick) */
+  readonly rounds: number;
+  /** Seconds of load per server per scenario per round. @default 4 (1 with --quick) */
+  readonly durationSeconds: number;
+  /** Seconds of a separate leak soak (key server alone, /key/32 at 50 connections); 0 skips it. @default 0 */
+  readonly soakSeconds: number;
+  /** Whether to time `cdk8s synth`. @default true */
+  readonly synth: boolean;
+  /** How many /metrics renders to time. @default 200 (20 with --quick) */
+  readonly renders: number;
+}
+
+export const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--soak SECONDS] [--no-synth]
+  --quick             smoke test: 1 round of 1 s per scenario
+  --rounds N          interleaved rounds per scenario, 1..20 (default 3)
+  --duration SECONDS  load per server per scenario per round, 1..60 (default 4)
+  --soak SECONDS      also run the key server alone for this long, sampling RSS every 5 s, 10..600 (default off)
+  --no-synth          do not time cdk8s synth
+`;
+
+function integerFlag(name: string, text: string | undefined, min: number, max: number): number {
+  const value = text !== undefined && /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new Error(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** Parses the flags; throws an Error naming the flag on a bad one. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  let rounds = quick ? 1 : 3;
+  let durationSeconds = quick ? 1 : 4;
+  let soakSeconds = 0;
+  let synth = true;
+  for (let index = 0; index < argv.length; index++) {
+    const flag = argv[index];
+    switch (flag) {
+      case '--quick':
+        break;
+      case '--no-synth':
+        synth = false;
+        break;
+      case '--rounds':
+        rounds = integerFlag('rounds', argv[++index], 1, 20);
+        break;
+      case '--duration':
+        durationSeconds = integerFlag('duration', argv[++index], 1, 60);
+        break;
+      case '--soak':
+        soakSeconds = integerFlag('soak', argv[++index], 10, 600);
+        break;
+      default:
+        throw new Error(`unknown flag ${JSON.stringify(flag)}\n${USAGE}`);
+    }
+  }
+  return { rounds, durationSeconds, soakSeconds, synth, renders: quick ? 20 : 200 };
+}

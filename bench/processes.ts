@@ -1,0 +1,132 @@
+// Starting and stopping the benchmark's child processes: the key server, the baseline and the load generator.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The repository root (bench/ sits in it). */
+export const ROOT = join(__dirname, '..');
+
+/** A server under test, listening on 127.0.0.1. */
+export interface ServerProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** How long a child may take to print its listening line before the run is abandoned. */
+const START_TIMEOUT_MS = 15_000;
+/** How long a child gets to exit after SIGTERM before it is killed. */
+const STOP_TIMEOUT_MS = 5_000;
+
+/** Every child still running, so an interrupted run can clean up. */
+const running = new Set<ChildProcess>();
+
+/** Kills every child this run started (on Ctrl-C or a failure); safe to call twice. */
+export function killAll(): void {
+  for (const child of running) {
+    child.kill('SIGKILL');
+  }
+  running.clear();
+}
+
+/** The compiled key server (`npm run build` first), with the benchmark's certificate, on a free port of 127.0.0.1. */
+export function startKeyServer(certFile: string, keyFile: string): Promise<ServerProcess> {
+  const args = [join(ROOT, 'lib/server/cli.js'), '--host', '127.0.0.1', '--srv-port', '0', '--shutdown-delay', '0'];
+  return startServer('key server', [...args, '--tls-cert', certFile, '--tls-key', keyFile], (line) => {
+    const event = parseJsonLine(line);
+    return event?.msg === 'listening' && typeof event.url === 'string' ? event.url.replace('localhost', '127.0.0.1') : undefined;
+  });
+}
+
+/** The bare node:https baseline answering `answers` (path → status and body). */
+export function startBaseline(certFile: string, keyFile: string, answers: Record<string, { status: number; body: string }>): Promise<ServerProcess> {
+  const options = JSON.stringify({ certFile, keyFile, answers });
+  return startServer('baseline', [join(__dirname, 'baseline-server.js'), options], (line) => {
+    const event = parseJsonLine(line);
+    return event?.msg === 'listening' ? `https://127.0.0.1:${String(event.port)}` : undefined;
+  });
+}
+
+function parseJsonLine(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+async function startServer(name: string, args: string[], urlFromLine: (line: string) => string | undefined): Promise<ServerProcess> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  running.add(child);
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    child.once('exit', (code) => reject(new Error(`${name} exited with code ${code} before listening`)));
+    lines.on('line', (line) => {
+      const found = urlFromLine(line);
+      if (found !== undefined) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+  });
+  // Keep draining stdout so a chatty child never blocks on a full pipe.
+  lines.on('line', () => undefined);
+  return {
+    name,
+    pid: child.pid!,
+    url,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        running.delete(child);
+        return;
+      }
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+      running.delete(child);
+    },
+  };
+}
+
+/** What one load-generator run measured. */
+export interface LoadResult {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly statuses: Readonly<Record<string, number>>;
+}
+
+/** What to send in one load-generator run. */
+export interface LoadOptions {
+  readonly url: string;
+  readonly connections: number;
+  readonly durationSeconds: number;
+  /** Cycled per connection. */
+  readonly paths: readonly string[];
+}
+
+/** Runs autocannon in its own process and returns its summary. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const child = spawn(process.execPath, [join(__dirname, 'load-generator.js'), JSON.stringify(options)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  running.delete(child);
+  if (code !== 0) {
+    throw new Error(`load generator exited with code ${code}`);
+  }
+  return JSON.parse(output.trim().split('\n').pop()!) as LoadResult;
+}

@@ -1,0 +1,141 @@
+// `npm run bench`: the key server against a bare node:https baseline, interleaved, with medians and ratios.
+// Traffic goes only to 127.0.0.1; every child process is stopped at the end, on failure and on Ctrl-C.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createSelfSignedCertificate } from '../server/dev-cert';
+import { measure, type Measurement } from './measure';
+import { measureMetricsRender } from './metrics-render';
+import { parseBenchOptions, USAGE, type BenchOptions } from './options';
+import { renderPlot } from './plot';
+import { memoryUsage } from './proc-stats';
+import { killAll, ROOT, runLoad, startBaseline, startKeyServer, type ServerProcess } from './processes';
+import { renderMarkdown, type ReportInputs } from './report';
+import { baselineAnswers, CONNECTION_SWEEP, SCENARIOS } from './scenarios';
+import { evaluateTargets, rssGrowthBytes, summarizeScenario, type RoundPair } from './summary';
+import { measureSynthSeconds } from './synth-time';
+
+const RESULTS_DIRECTORY = join(ROOT, 'bench/results');
+const SOAK_SAMPLE_SECONDS = 5;
+const MB = 1024 * 1024;
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+/** The key server alone under steady load, RSS sampled every few seconds: growth that keeps going is a leak. */
+async function soak(server: ServerProcess, seconds: number): Promise<{ seconds: number; samplesMb: number[]; growthMb: number }> {
+  const samplesMb: number[] = [];
+  for (let elapsed = 0; elapsed < seconds; elapsed += SOAK_SAMPLE_SECONDS) {
+    await runLoad({ url: server.url, connections: 50, durationSeconds: SOAK_SAMPLE_SECONDS, paths: ['/key/32'] });
+    samplesMb.push(memoryUsage(server.pid).rssBytes / MB);
+  }
+  return { seconds, samplesMb, growthMb: samplesMb[samplesMb.length - 1] - samplesMb[0] };
+}
+
+async function main(options: BenchOptions): Promise<void> {
+  const startedAt = performance.now();
+  const loadAverageBefore = loadavg();
+  const certificates = mkdtempSync(join(tmpdir(), 'key-server-bench-'));
+  const servers: ServerProcess[] = [];
+  try {
+    const { certFile, keyFile } = createSelfSignedCertificate({ directory: certificates, days: 1 });
+    const keyServer = await startKeyServer(certFile, keyFile);
+    servers.push(keyServer);
+    const baseline = await startBaseline(certFile, keyFile, baselineAnswers({ minSize: 1, maxSize: 1024 }));
+    servers.push(baseline);
+    log(`key server pid ${keyServer.pid} at ${keyServer.url}, baseline pid ${baseline.pid} at ${baseline.url}`);
+
+    // Warm both up (JIT, TLS session machinery) so round 1 is not a measure of start-up.
+    for (const server of [keyServer, baseline]) {
+      await runLoad({ url: server.url, connections: 50, durationSeconds: 1, paths: ['/key/32'] });
+    }
+
+    const rounds = new Map<string, RoundPair[]>(SCENARIOS.map((scenario) => [scenario.id, []]));
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const scenario of SCENARIOS) {
+        const keyRun: Measurement = await measure(keyServer, scenario, options.durationSeconds);
+        const baseRun: Measurement = await measure(baseline, scenario, options.durationSeconds);
+        rounds.get(scenario.id)!.push({ keyServer: keyRun, baseline: baseRun });
+        log(
+          `round ${round}/${options.rounds} ${scenario.id}: key ${keyRun.requestsPerSecond.toFixed(0)} req/s p99 ${keyRun.p99Ms.toFixed(2)} ms, ` +
+            `baseline ${baseRun.requestsPerSecond.toFixed(0)} req/s p99 ${baseRun.p99Ms.toFixed(2)} ms`,
+        );
+      }
+    }
+    const scenarios = SCENARIOS.map((scenario) => summarizeScenario(scenario, rounds.get(scenario.id)!));
+    const steady = rounds.get('key32-c50')!;
+
+    const soakResult = options.soakSeconds > 0 ? await soak(keyServer, options.soakSeconds) : undefined;
+    await Promise.all(servers.map((server) => server.stop()));
+
+    log('timing /metrics renders');
+    const metricsRender = await measureMetricsRender(certFile, keyFile, options.renders);
+    let synthSeconds: number | undefined;
+    if (options.synth) {
+      log('timing cdk8s synth');
+      synthSeconds = measureSynthSeconds();
+    }
+
+    const targets = evaluateTargets({
+      scenarios,
+      keyServerRssGrowthBytes: rssGrowthBytes(steady.map((pair) => pair.keyServer)),
+      baselineRssGrowthBytes: rssGrowthBytes(steady.map((pair) => pair.baseline)),
+      metricsRender,
+    });
+    const cpu = cpus();
+    const report: ReportInputs = {
+      context: {
+        date: new Date().toISOString(),
+        machine: `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+        node: process.versions.node,
+        loadAverageBefore,
+        loadAverageAfter: loadavg(),
+        rounds: options.rounds,
+        durationSeconds: options.durationSeconds,
+        generator: 'autocannon (separate process, keep-alive HTTPS, 1 request in flight per connection)',
+        wallSeconds: (performance.now() - startedAt) / 1000,
+      },
+      scenarios,
+      targets,
+      metricsRender,
+      synthSeconds,
+      soak: soakResult,
+    };
+    const markdown = renderMarkdown(report);
+    mkdirSync(RESULTS_DIRECTORY, { recursive: true });
+    writeFileSync(join(RESULTS_DIRECTORY, 'latest.json'), `${JSON.stringify({ ...report, options, rounds: Object.fromEntries(rounds) }, null, 2)}\n`);
+    writeFileSync(join(RESULTS_DIRECTORY, 'latest.md'), markdown);
+    writeFileSync(join(RESULTS_DIRECTORY, 'latest.svg'), renderPlot(scenarios.filter((scenario) => CONNECTION_SWEEP.includes(scenario.id))));
+    process.stdout.write(markdown);
+    log(`wrote bench/results/latest.{json,md,svg}`);
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    killAll();
+    rmSync(certificates, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--help')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+let options: BenchOptions;
+try {
+  options = parseBenchOptions(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+main(options).catch((error: unknown) => {
+  killAll();
+  process.stderr.write(`bench: failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

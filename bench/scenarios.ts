@@ -1,0 +1,40 @@
+// The load scenarios, and the constant answers that make the baseline a fair stand-in for each of them.
+import { invalidLengthMessage } from '../server/keys';
+
+/** One load scenario: the same paths and connections for the key server and the baseline. */
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  readonly connections: number;
+  /** Cycled per connection by the load generator. */
+  readonly paths: readonly string[];
+}
+
+/** The bad length of the mixed scenario: 0 is below every min-size, so it always answers 400. */
+const BAD_LENGTH_PATH = '/key/0';
+
+/** Nine good requests and one bad: exactly 10 % bad lengths on every connection. */
+const MIXED_PATHS: readonly string[] = [...Array<string>(9).fill('/key/32'), BAD_LENGTH_PATH];
+
+export const SCENARIOS: readonly Scenario[] = [
+  { id: 'key32-c1', title: '/key/32, 1 connection', connections: 1, paths: ['/key/32'] },
+  { id: 'key32-c50', title: '/key/32, 50 connections', connections: 50, paths: ['/key/32'] },
+  { id: 'key32-c200', title: '/key/32, 200 connections', connections: 200, paths: ['/key/32'] },
+  { id: 'key1024-c50', title: '/key/1024, 50 connections', connections: 50, paths: ['/key/1024'] },
+  { id: 'mixed-c50', title: '/key/32 with 10 % bad lengths, 50 connections', connections: 50, paths: MIXED_PATHS },
+];
+
+/** The scenarios that vary only the connections, for the plot. */
+export const CONNECTION_SWEEP: readonly string[] = ['key32-c1', 'key32-c50', 'key32-c200'];
+
+/**
+ * What the baseline answers, path by path: a constant of the size the key server sends (a hex key is two
+ * characters per byte; a bad length gets the same 400 message), so both put the same bytes on the wire.
+ */
+export function baselineAnswers(limits: { minSize: number; maxSize: number }): Record<string, { status: number; body: string }> {
+  return {
+    '/key/32': { status: 200, body: 'a'.repeat(64) },
+    '/key/1024': { status: 200, body: 'a'.repeat(2048) },
+    [BAD_LENGTH_PATH]: { status: 400, body: `${invalidLengthMessage(limits)}\n` },
+  };
+}

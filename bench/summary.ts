@@ -1,0 +1,119 @@
+// Rounds → medians → ratios → targets: pure functions from raw measurements to what the README quotes.
+import type { Measurement } from './measure';
+import type { MetricsRenderResult } from './metrics-render';
+import { median, ratio } from './stats';
+
+/** Both servers' measurements of one scenario in one round. */
+export interface RoundPair {
+  readonly keyServer: Measurement;
+  readonly baseline: Measurement;
+}
+
+/** Medians over rounds of one server in one scenario. */
+export interface MedianFigures {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly cpuSecondsPer10k: number;
+  readonly peakRssBytes: number;
+  /** Requests the load generator saw fail (errors + timeouts), summed over rounds: should be 0. */
+  readonly failures: number;
+}
+
+/** One scenario's medians and the key server / baseline ratios. */
+export interface ScenarioSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly connections: number;
+  readonly keyServer: MedianFigures;
+  readonly baseline: MedianFigures;
+  readonly throughputRatio: number;
+  readonly p99Ratio: number;
+  readonly cpuRatio: number;
+}
+
+export function medianFigures(runs: readonly Measurement[]): MedianFigures {
+  const of = (pick: (run: Measurement) => number): number => median(runs.map(pick));
+  return {
+    requestsPerSecond: of((run) => run.requestsPerSecond),
+    p50Ms: of((run) => run.p50Ms),
+    p99Ms: of((run) => run.p99Ms),
+    cpuSecondsPer10k: of((run) => run.cpuSecondsPer10k),
+    peakRssBytes: Math.max(...runs.map((run) => run.peakRssBytes)),
+    failures: runs.reduce((sum, run) => sum + run.errors + run.timeouts, 0),
+  };
+}
+
+export function summarizeScenario(scenario: { id: string; title: string; connections: number }, rounds: readonly RoundPair[]): ScenarioSummary {
+  const keyServer = medianFigures(rounds.map((round) => round.keyServer));
+  const baseline = medianFigures(rounds.map((round) => round.baseline));
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    connections: scenario.connections,
+    keyServer,
+    baseline,
+    throughputRatio: ratio(keyServer.requestsPerSecond, baseline.requestsPerSecond),
+    p99Ratio: ratio(keyServer.p99Ms, baseline.p99Ms),
+    cpuRatio: ratio(keyServer.cpuSecondsPer10k, baseline.cpuSecondsPer10k),
+  };
+}
+
+/** RSS growth of a process across rounds of one scenario: last round's RSS after the load minus the first's. */
+export function rssGrowthBytes(runs: readonly Measurement[]): number {
+  return runs.length < 2 ? 0 : runs[runs.length - 1].rssAfterBytes - runs[0].rssAfterBytes;
+}
+
+/** One target of issue 6 with what was measured. */
+export interface TargetResult {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+const MB = 1024 * 1024;
+/** RSS growth that counts as noise: the allocator and JIT settle by a few MB in either direction. */
+export const RSS_GROWTH_NOISE_BYTES = 5 * MB;
+
+/** What the targets are checked against. */
+export interface TargetInputs {
+  readonly scenarios: readonly ScenarioSummary[];
+  readonly keyServerRssGrowthBytes: number;
+  readonly baselineRssGrowthBytes: number;
+  readonly metricsRender: MetricsRenderResult;
+}
+
+/** The issue's targets, each with its measured value. */
+export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
+  const byId = (id: string): ScenarioSummary => {
+    const found = inputs.scenarios.find((scenario) => scenario.id === id);
+    if (found === undefined) {
+      throw new Error(`no results for scenario ${id}`);
+    }
+    return found;
+  };
+  const c50 = byId('key32-c50');
+  const large = byId('key1024-c50');
+  const c200 = byId('key32-c200');
+  const growth = inputs.keyServerRssGrowthBytes;
+  return [
+    { target: '/key/32 at 50 connections: throughput ≥ 0.90 × baseline', measured: `${c50.throughputRatio.toFixed(2)} ×`, met: c50.throughputRatio >= 0.9 },
+    { target: '/key/32 at 50 connections: p99 ≤ 1.2 × baseline', measured: `${c50.p99Ratio.toFixed(2)} ×`, met: c50.p99Ratio <= 1.2 },
+    { target: '/key/1024: throughput ≥ 0.75 × baseline (2048-character body)', measured: `${large.throughputRatio.toFixed(2)} ×`, met: large.throughputRatio >= 0.75 },
+    {
+      target: 'Peak RSS under 200 connections < 100 MB',
+      measured: `${(c200.keyServer.peakRssBytes / MB).toFixed(1)} MB`,
+      met: c200.keyServer.peakRssBytes < 100 * MB,
+    },
+    {
+      target: `No RSS growth across rounds beyond noise (${RSS_GROWTH_NOISE_BYTES / MB} MB)`,
+      measured: `${(growth / MB).toFixed(1)} MB (baseline ${(inputs.baselineRssGrowthBytes / MB).toFixed(1)} MB)`,
+      met: growth <= RSS_GROWTH_NOISE_BYTES,
+    },
+    {
+      target: '/metrics renders in < 5 ms with every series populated',
+      measured: `${inputs.metricsRender.medianMs.toFixed(2)} ms median, ${inputs.metricsRender.p99Ms.toFixed(2)} ms p99 (${inputs.metricsRender.series} series)`,
+      met: inputs.metricsRender.medianMs < 5,
+    },
+  ];
+}
