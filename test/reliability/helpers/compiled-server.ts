@@ -1,0 +1,67 @@
+// The key server as production runs it: server/ compiled to JavaScript in a temp directory, started with plain node.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ts from 'typescript';
+import { waitForExit, waitForLogLine, type CliResult } from '../../server/helpers/cli';
+
+const REPO_ROOT = join(__dirname, '..', '..', '..');
+
+/**
+ * Transpiles every server/*.ts into `directory`/server and links node_modules, so `node <dir>/server/cli.js` runs.
+ * Transpiling (not `npm run build`) takes well under a second, never touches the shared lib/, and the type check
+ * is `npm test`'s first step anyway. Returns the path of cli.js.
+ */
+export function compileServer(directory: string): string {
+  const { config } = ts.readConfigFile(join(REPO_ROOT, 'tsconfig.json'), ts.sys.readFile);
+  const compilerOptions = ts.convertCompilerOptionsFromJson(config.compilerOptions, REPO_ROOT).options;
+  const serverDirectory = join(directory, 'server');
+  mkdirSync(serverDirectory, { recursive: true });
+  for (const file of readdirSync(join(REPO_ROOT, 'server')).filter((name) => name.endsWith('.ts'))) {
+    const source = readFileSync(join(REPO_ROOT, 'server', file), 'utf8');
+    const output = ts.transpileModule(source, { compilerOptions: { ...compilerOptions, sourceMap: false, declaration: false }, fileName: file });
+    writeFileSync(join(serverDirectory, file.replace(/\.ts$/, '.js')), output.outputText);
+  }
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(directory, 'node_modules'));
+  return join(serverDirectory, 'cli.js');
+}
+
+/** A started server process with its output so far. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  /** Base URL of the main listener, from the `listening` log line, with 127.0.0.1 as host. */
+  readonly url: string;
+  readonly metricsUrl?: string;
+  /** Everything written so far (stdout and stderr are collected from the start). */
+  readonly output: { stdout: string; stderr: string };
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<CliResult>;
+}
+
+/** Starts `node cli.js args` on 127.0.0.1 with free ports, and resolves once it logs `listening`. */
+export async function startServerProcess(
+  cliPath: string,
+  args: readonly string[],
+  spawnOptions: SpawnOptions = {},
+  exitTimeoutMs = 120_000,
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [cliPath, '--host', '127.0.0.1', '--srv-port', '0', ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...spawnOptions,
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')));
+  const exited = waitForExit(child, exitTimeoutMs);
+  exited.catch(() => undefined); // observed by the caller when it matters
+  let listening: Record<string, unknown>;
+  try {
+    listening = await waitForLogLine(child, 'listening');
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}\nstderr: ${output.stderr}`);
+  }
+  const local = (url: unknown) => (typeof url === 'string' ? url.replace('localhost', '127.0.0.1') : undefined);
+  return { child, url: local(listening.url) as string, metricsUrl: local(listening.metricsUrl), output, exited };
+}
