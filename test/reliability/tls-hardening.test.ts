@@ -1,0 +1,70 @@
+// TLS: old protocol versions and plaintext HTTP are refused by the server; the certificate on the wire is the file's.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as tls from 'node:tls';
+import { startTestServer, type RunningTestServer } from '../server/helpers/server';
+import { createTestCertificate, makeTempDirectory, type TestCertificate } from '../server/helpers/tls';
+import { rawExchange, statusCodes } from './helpers/raw';
+
+/** Outcome of one handshake attempt: the negotiated protocol, or the error code. */
+function handshake(port: number, options: tls.ConnectionOptions): Promise<{ protocol?: string | null; error?: string; peer?: tls.DetailedPeerCertificate }> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, ...options }, () => {
+      resolve({ protocol: socket.getProtocol(), peer: socket.getPeerCertificate(true) });
+      socket.destroy();
+    });
+    socket.setTimeout(5000, () => socket.destroy(new Error('handshake timed out')));
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+  });
+}
+
+// SECLEVEL=0 lets this client offer TLS 1.0/1.1 at all (OpenSSL 3 refuses them on the client side by default),
+// so a refusal can only come from the server.
+const legacyClient = { ciphers: 'DEFAULT@SECLEVEL=0' };
+
+describe('TLS hardening', () => {
+  let running: RunningTestServer;
+  let certificate: TestCertificate;
+  let remove: () => void;
+  beforeAll(async () => {
+    const temp = makeTempDirectory();
+    remove = temp.remove;
+    certificate = createTestCertificate(temp.directory);
+    running = await startTestServer({ tls: certificate });
+  });
+  afterAll(async () => {
+    await running.stop();
+    remove();
+  });
+
+  it.each(['TLSv1', 'TLSv1.1'] as const)('refuses a %s handshake with a protocol_version alert from the server', async (version) => {
+    const result = await handshake(running.addresses.port, { ...legacyClient, minVersion: version, maxVersion: version });
+    console.log(`${version}: refused with ${result.error}`);
+    expect(result.protocol).toBeUndefined();
+    expect(result.error).toBe('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
+  });
+
+  it('accepts the same permissive client at TLS 1.2 and 1.3, so the refusals above are the server version floor', async () => {
+    const tls12 = await handshake(running.addresses.port, { ...legacyClient, minVersion: 'TLSv1', maxVersion: 'TLSv1.2' });
+    const tls13 = await handshake(running.addresses.port, { minVersion: 'TLSv1.3' });
+    expect([tls12.protocol, tls13.protocol]).toEqual(['TLSv1.2', 'TLSv1.3']);
+  });
+
+  it('refuses plaintext HTTP on the HTTPS port: the connection closes and no key is sent', async () => {
+    const exchange = await rawExchange(running.addresses.port, 'GET /key/16 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 5000);
+    console.log(`plaintext HTTP to the HTTPS port: closed after ${exchange.elapsedMs} ms, answer ${JSON.stringify(exchange.received.split('\r\n')[0])}`);
+    expect(exchange.closedByServer).toBe(true);
+    expect(statusCodes(exchange.received).filter((code) => code < 400)).toEqual([]);
+    expect(exchange.received).not.toMatch(/[0-9a-f]{32}/);
+  });
+
+  it('presents exactly the certificate in the files, whose key is the key file', async () => {
+    const result = await handshake(running.addresses.port, { ca: certificate.certPem, rejectUnauthorized: true });
+    const fromFile = new X509Certificate(readFileSync(certificate.certFile));
+    expect(result.error).toBeUndefined();
+    expect(result.peer?.raw.equals(fromFile.raw)).toBe(true);
+    expect(result.peer?.fingerprint256).toBe(fromFile.fingerprint256);
+    expect(fromFile.checkPrivateKey(createPrivateKey(readFileSync(certificate.keyFile)))).toBe(true);
+    console.log(`certificate on the wire: SHA-256 ${fromFile.fingerprint256} = the file's`);
+  });
+});
