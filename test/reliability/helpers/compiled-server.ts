@@ -38,22 +38,27 @@ export interface ServerProcess {
   readonly exited: Promise<CliResult>;
 }
 
+/** How to start the process. */
+export interface StartOptions {
+  readonly spawnOptions?: SpawnOptions;
+  /** A command that runs node, e.g. `['strace', '-f', '-o', file]`. @default none */
+  readonly wrapper?: readonly string[];
+  /** Kill the process if it has not exited this long after start, so a hang fails the test. @default 120000 */
+  readonly exitTimeoutMs?: number;
+}
+
 /** Starts `node cli.js args` on 127.0.0.1 with free ports, and resolves once it logs `listening`. */
-export async function startServerProcess(
-  cliPath: string,
-  args: readonly string[],
-  spawnOptions: SpawnOptions = {},
-  exitTimeoutMs = 120_000,
-): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [cliPath, '--host', '127.0.0.1', '--srv-port', '0', ...args], {
+export async function startServerProcess(cliPath: string, args: readonly string[], options: StartOptions = {}): Promise<ServerProcess> {
+  const command = [...(options.wrapper ?? []), process.execPath, cliPath, '--host', '127.0.0.1', '--srv-port', '0', ...args];
+  const child = spawn(command[0], command.slice(1), {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...spawnOptions,
+    ...options.spawnOptions,
   });
   const output = { stdout: '', stderr: '' };
   child.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')));
-  const exited = waitForExit(child, exitTimeoutMs);
+  const exited = waitForExit(child, options.exitTimeoutMs ?? 120_000);
   exited.catch(() => undefined); // observed by the caller when it matters
   let listening: Record<string, unknown>;
   try {
