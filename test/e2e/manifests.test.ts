@@ -1,7 +1,9 @@
 // How the end-to-end test reads its server flags, scrape job, rules and dashboards from the manifests, and how it fails when they disagree.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { Testing } from 'cdk8s';
+import { parse, parseAllDocuments } from 'yaml';
+import { buildStandalone } from '../../main';
 import { parseConfig } from '../../server/config';
 import {
   dashboardsFrom, kubernetesTargetLabels, localServerArgs, resolveScrapeTarget, ruleGroupsFrom, scrapeConfig,
@@ -114,6 +116,20 @@ describe('the scrape job', () => {
         labels: { job: 'key-server', namespace: 'key-server', service: 'key-server', pod: 'key-server-abc-def', container: 'key-server', endpoint: 'metrics' },
       }],
     });
+  });
+
+  it('agrees with the standalone prometheus.yml, so one test covers both modes', () => {
+    const app = Testing.app();
+    buildStandalone(app, 'production');
+    const configMap = app.charts.flatMap((chart) => Testing.synth(chart))
+      .find((object) => object.kind === 'ConfigMap' && object.data?.['prometheus.yml'] !== undefined);
+    const job = parse(configMap.data['prometheus.yml']).scrape_configs.find((candidate: any) => candidate.job_name === 'key-server');
+    expect({ scheme: job.scheme, path: job.metrics_path, serverName: job.tls_config.server_name })
+      .toEqual({ scheme: target.scheme, path: target.metricsPath, serverName: target.tls.serverName });
+    const keep = job.relabel_configs.find((relabel: any) => relabel.action === 'keep');
+    expect(keep).toEqual(expect.objectContaining({ regex: `${target.service};${target.endpointPortName}` }));
+    const written = job.relabel_configs.map((relabel: any) => relabel.target_label).filter(Boolean).sort();
+    expect(written).toEqual(Object.keys(kubernetesTargetLabels(target, 'pod')).sort());
   });
 
   it('skips verification only when the ServiceMonitor does', () => {
