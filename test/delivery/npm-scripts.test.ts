@@ -120,6 +120,18 @@ describe('npm run dev-cert, then npm run deploy -- --dev-cert', () => {
     expect(applied.map((object) => object.kind)).toContain('Deployment');
   });
 
+  test('deploys dist/standalone/ the same way, with its own Prometheus and without cert-manager', async () => {
+    const standalone = readObjects(path.join(repoRoot, 'dist', 'standalone'));
+    const result = await runNpmScript('deploy', ['--dir', 'dist/standalone/', '--dev-cert', '--dev-cert-dir', certDirectory],
+      fake.environment({ context: 'kind-key-server', apiVersions: apiVersionsOf(standalone).filter((apiVersion) => !apiVersion.startsWith('cert-manager.io/')) }));
+    expect(result.code).toBe(0);
+    const calls = fake.calls();
+    const applied = parseAllDocuments(calls[2].stdin ?? '').map((document) => document.toJSON() as { apiVersion: string; kind: string });
+    expect(applied.map((object) => object.kind)).toContain('StatefulSet');
+    expect(applied.some((object) => object.apiVersion.startsWith('cert-manager.io/'))).toBe(false);
+    expect(calls[4].args).toEqual(['-n', target.namespace, 'rollout', 'status', `deployment/${target.deploymentName}`, '--timeout=180s']);
+  });
+
   test('dev-cert says openssl is missing instead of failing obscurely', async () => {
     const result = await runNpmScript('dev-cert', ['--out', certDirectory], { ...process.env, PATH: pathWithOnly(fake.directory, []) });
     expect(result.code).toBe(1);
