@@ -1,6 +1,6 @@
 // One measured run: a scenario's load against one server process, with that process's CPU and memory around it.
 import { cpuSeconds, memoryUsage, resetPeakMemory } from './proc-stats';
-import { runLoad, type LoadResult, type ServerProcess } from './processes';
+import { runLoad, type Generator, type LoadResult, type ServerProcess } from './processes';
 import type { Scenario } from './scenarios';
 
 /** The load generator's view plus the server's own cost. */
@@ -15,10 +15,10 @@ export interface Measurement extends LoadResult {
   readonly rssAfterBytes: number;
 }
 
-export async function measure(server: ServerProcess, scenario: Scenario, durationSeconds: number): Promise<Measurement> {
+export async function measure(server: ServerProcess, scenario: Scenario, durationSeconds: number, generator: Generator): Promise<Measurement> {
   resetPeakMemory(server.pid);
   const cpuBefore = cpuSeconds(server.pid);
-  const load = await runLoad({ url: server.url, connections: scenario.connections, durationSeconds, paths: scenario.paths });
+  const load = await runLoad({ generator, url: server.url, connections: scenario.connections, durationSeconds, paths: scenario.paths });
   const serverCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
   const memory = memoryUsage(server.pid);
   return {

@@ -1,4 +1,5 @@
 // `npm run bench -- [flags]` → the benchmark's settings, or one clear error.
+import type { Generator } from './processes';
 
 /** How long and how thoroughly the benchmark runs. */
 export interface BenchOptions {
@@ -12,6 +13,10 @@ export interface BenchOptions {
   readonly synth: boolean;
   /** How many /metrics renders to time. @default 200 (20 with --quick) */
   readonly renders: number;
+  /** The load generator. @default 'autocannon' (wrk must be installed for 'wrk') */
+  readonly generator: Generator;
+  /** Scenario ids to run (targets need all of them). @default every scenario */
+  readonly only?: readonly string[];
 }
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--soak SECONDS] [--no-synth]
@@ -20,6 +25,8 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--duration
   --duration SECONDS  load per server per scenario per round, 1..60 (default 4)
   --soak SECONDS      also run the key server alone for this long, sampling RSS every 5 s, 10..600 (default off)
   --no-synth          do not time cdk8s synth
+  --only ID,ID        run only these scenarios (key32-c1, key32-c50, key32-c200, key1024-c50, mixed-c50); no targets
+  --generator NAME    autocannon (default, from npm) or wrk (if installed: a cross-check that needs less CPU)
 `;
 
 function integerFlag(name: string, text: string | undefined, min: number, max: number): number {
@@ -37,6 +44,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   let durationSeconds = quick ? 1 : 4;
   let soakSeconds = 0;
   let synth = true;
+  let generator: Generator = 'autocannon';
+  let only: string[] | undefined;
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
     switch (flag) {
@@ -54,9 +63,23 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       case '--soak':
         soakSeconds = integerFlag('soak', argv[++index], 10, 600);
         break;
+      case '--only':
+        only = (argv[++index] ?? '').split(',').filter((id) => id !== '');
+        if (only.length === 0) {
+          throw new Error('--only needs a comma-separated list of scenario ids');
+        }
+        break;
+      case '--generator': {
+        const name = argv[++index];
+        if (name !== 'autocannon' && name !== 'wrk') {
+          throw new Error(`--generator must be autocannon or wrk, got ${JSON.stringify(name)}`);
+        }
+        generator = name;
+        break;
+      }
       default:
         throw new Error(`unknown flag ${JSON.stringify(flag)}\n${USAGE}`);
     }
   }
-  return { rounds, durationSeconds, soakSeconds, synth, renders: quick ? 20 : 200 };
+  return { rounds, durationSeconds, soakSeconds, synth, renders: quick ? 20 : 200, generator, only };
 }

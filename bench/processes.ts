@@ -105,8 +105,13 @@ export interface LoadResult {
   readonly statuses: Readonly<Record<string, number>>;
 }
 
+/** Which load generator drives the servers: autocannon (a devDependency) by default, wrk where installed. */
+export type Generator = 'autocannon' | 'wrk';
+
 /** What to send in one load-generator run. */
 export interface LoadOptions {
+  /** @default 'autocannon' */
+  readonly generator?: Generator;
   readonly url: string;
   readonly connections: number;
   readonly durationSeconds: number;
@@ -114,12 +119,22 @@ export interface LoadOptions {
   readonly paths: readonly string[];
 }
 
-/** Runs autocannon in its own process and returns its summary. */
+/** The command line of one run: autocannon in a node process of its own, or wrk with two threads (one per core). */
+export function generatorCommand(options: LoadOptions): { command: string; args: string[] } {
+  if (options.generator === 'wrk') {
+    const threads = String(Math.min(2, options.connections));
+    return {
+      command: 'wrk',
+      args: ['-t', threads, '-c', String(options.connections), '-d', `${options.durationSeconds}s`, '-s', join(__dirname, 'wrk-report.lua'), options.url, '--', ...options.paths],
+    };
+  }
+  return { command: process.execPath, args: [join(__dirname, 'load-generator.js'), JSON.stringify(options)] };
+}
+
+/** Runs the load generator in its own process and returns its summary. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const child = spawn(process.execPath, [join(__dirname, 'load-generator.js'), JSON.stringify(options)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const { command, args } = generatorCommand(options);
+  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   running.add(child);
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -128,5 +143,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (code !== 0) {
     throw new Error(`load generator exited with code ${code}`);
   }
-  return JSON.parse(output.trim().split('\n').pop()!) as LoadResult;
+  const summary = output.split('\n').filter((line) => line.startsWith('{')).pop();
+  if (summary === undefined) {
+    throw new Error(`load generator printed no summary: ${output.slice(-500)}`);
+  }
+  return JSON.parse(summary) as LoadResult;
 }

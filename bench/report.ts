@@ -36,6 +36,15 @@ function scenarioRow(summary: ScenarioSummary): string {
   return `| ${summary.title} | ${fixed(key.requestsPerSecond, 0)} | ${fixed(base.requestsPerSecond, 0)} | **${fixed(summary.throughputRatio, 2)}** | ${fixed(key.p50Ms, 2)} / ${fixed(base.p50Ms, 2)} | ${fixed(key.p99Ms, 2)} / ${fixed(base.p99Ms, 2)} | **${fixed(summary.p99Ratio, 2)}** | ${fixed(key.cpuSecondsPer10k, 2)} / ${fixed(base.cpuSecondsPer10k, 2)} | ${fixed(key.peakRssBytes / MB, 1)} / ${fixed(base.peakRssBytes / MB, 1)} | ${key.failures} / ${base.failures} |`;
 }
 
+/** The per-scenario table alone. */
+export function renderScenarioTable(scenarios: readonly ScenarioSummary[]): string {
+  return `${[TABLE_HEADER, TABLE_RULE, ...scenarios.map(scenarioRow)].join('\n')}\n`;
+}
+
+const TABLE_HEADER =
+  '| Scenario | key req/s | baseline req/s | ratio | p50 ms key / base | p99 ms key / base | p99 ratio | CPU s per 10k req key / base | peak RSS MB key / base | failed requests key / base |';
+const TABLE_RULE = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+
 export function renderMarkdown(inputs: ReportInputs): string {
   const { context } = inputs;
   const lines = [
@@ -44,8 +53,8 @@ export function renderMarkdown(inputs: ReportInputs): string {
     `${context.date} · ${context.machine} · Node ${context.node} · load average ${context.loadAverageBefore.map((value) => value.toFixed(2)).join(' ')} before, ${context.loadAverageAfter.map((value) => value.toFixed(2)).join(' ')} after`,
     `${context.rounds} interleaved rounds (key server, baseline, key server, …) of ${context.durationSeconds} s per scenario; medians; ${context.generator}; run took ${context.wallSeconds.toFixed(0)} s.`,
     '',
-    '| Scenario | key req/s | baseline req/s | ratio | p50 ms key / base | p99 ms key / base | p99 ratio | CPU s per 10k req key / base | peak RSS MB key / base | failed requests key / base |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    TABLE_HEADER,
+    TABLE_RULE,
     ...inputs.scenarios.map(scenarioRow),
     '',
     '| Target | Measured | Met |',

@@ -10,8 +10,8 @@ import { measureMetricsRender } from './metrics-render';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options';
 import { renderPlot } from './plot';
 import { memoryUsage } from './proc-stats';
-import { killAll, ROOT, runLoad, startBaseline, startKeyServer, type ServerProcess } from './processes';
-import { renderMarkdown, type ReportInputs } from './report';
+import { killAll, ROOT, runLoad, startBaseline, startKeyServer, type Generator, type ServerProcess } from './processes';
+import { renderMarkdown, renderScenarioTable, type ReportInputs } from './report';
 import { baselineAnswers, CONNECTION_SWEEP, SCENARIOS } from './scenarios';
 import { evaluateTargets, rssGrowthBytes, summarizeScenario, type RoundPair } from './summary';
 import { measureSynthSeconds } from './synth-time';
@@ -25,10 +25,10 @@ function log(message: string): void {
 }
 
 /** The key server alone under steady load, RSS sampled every few seconds: growth that keeps going is a leak. */
-async function soak(server: ServerProcess, seconds: number): Promise<{ seconds: number; samplesMb: number[]; growthMb: number }> {
+async function soak(server: ServerProcess, seconds: number, generator: Generator): Promise<{ seconds: number; samplesMb: number[]; growthMb: number }> {
   const samplesMb: number[] = [];
   for (let elapsed = 0; elapsed < seconds; elapsed += SOAK_SAMPLE_SECONDS) {
-    await runLoad({ url: server.url, connections: 50, durationSeconds: SOAK_SAMPLE_SECONDS, paths: ['/key/32'] });
+    await runLoad({ generator, url: server.url, connections: 50, durationSeconds: SOAK_SAMPLE_SECONDS, paths: ['/key/32'] });
     samplesMb.push(memoryUsage(server.pid).rssBytes / MB);
   }
   return { seconds, samplesMb, growthMb: samplesMb[samplesMb.length - 1] - samplesMb[0] };
@@ -49,14 +49,18 @@ async function main(options: BenchOptions): Promise<void> {
 
     // Warm both up (JIT, TLS session machinery) so round 1 is not a measure of start-up.
     for (const server of [keyServer, baseline]) {
-      await runLoad({ url: server.url, connections: 50, durationSeconds: 1, paths: ['/key/32'] });
+      await runLoad({ generator: options.generator, url: server.url, connections: 50, durationSeconds: 1, paths: ['/key/32'] });
     }
 
-    const rounds = new Map<string, RoundPair[]>(SCENARIOS.map((scenario) => [scenario.id, []]));
+    const selected = SCENARIOS.filter((scenario) => options.only === undefined || options.only.includes(scenario.id));
+    if (selected.length === 0) {
+      throw new Error(`--only matched no scenario; known: ${SCENARIOS.map((scenario) => scenario.id).join(', ')}`);
+    }
+    const rounds = new Map<string, RoundPair[]>(selected.map((scenario) => [scenario.id, []]));
     for (let round = 1; round <= options.rounds; round++) {
-      for (const scenario of SCENARIOS) {
-        const keyRun: Measurement = await measure(keyServer, scenario, options.durationSeconds);
-        const baseRun: Measurement = await measure(baseline, scenario, options.durationSeconds);
+      for (const scenario of selected) {
+        const keyRun: Measurement = await measure(keyServer, scenario, options.durationSeconds, options.generator);
+        const baseRun: Measurement = await measure(baseline, scenario, options.durationSeconds, options.generator);
         rounds.get(scenario.id)!.push({ keyServer: keyRun, baseline: baseRun });
         log(
           `round ${round}/${options.rounds} ${scenario.id}: key ${keyRun.requestsPerSecond.toFixed(0)} req/s p99 ${keyRun.p99Ms.toFixed(2)} ms, ` +
@@ -64,10 +68,16 @@ async function main(options: BenchOptions): Promise<void> {
         );
       }
     }
-    const scenarios = SCENARIOS.map((scenario) => summarizeScenario(scenario, rounds.get(scenario.id)!));
+    const scenarios = selected.map((scenario) => summarizeScenario(scenario, rounds.get(scenario.id)!));
+    if (options.only !== undefined) {
+      // A partial run checks no targets and leaves bench/results alone: it is for investigating one scenario.
+      await Promise.all(servers.map((server) => server.stop()));
+      process.stdout.write(renderScenarioTable(scenarios));
+      return;
+    }
     const steady = rounds.get('key32-c50')!;
 
-    const soakResult = options.soakSeconds > 0 ? await soak(keyServer, options.soakSeconds) : undefined;
+    const soakResult = options.soakSeconds > 0 ? await soak(keyServer, options.soakSeconds, options.generator) : undefined;
     await Promise.all(servers.map((server) => server.stop()));
 
     log('timing /metrics renders');
@@ -94,7 +104,10 @@ async function main(options: BenchOptions): Promise<void> {
         loadAverageAfter: loadavg(),
         rounds: options.rounds,
         durationSeconds: options.durationSeconds,
-        generator: 'autocannon (separate process, keep-alive HTTPS, 1 request in flight per connection)',
+        generator:
+          options.generator === 'wrk'
+            ? 'wrk, 2 threads (separate process, keep-alive HTTPS, 1 request in flight per connection)'
+            : 'autocannon (separate process, keep-alive HTTPS, 1 request in flight per connection)',
         wallSeconds: (performance.now() - startedAt) / 1000,
       },
       scenarios,
