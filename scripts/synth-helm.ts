@@ -52,7 +52,7 @@ function main(): void {
   let mode: string;
   try {
     mode = helmModeFrom(options.mode as string);
-  } catch (error) {
+  } catch {
     throw new UsageError(`--mode must be operator or standalone, got '${options.mode as string}'`);
   }
   const log = logger('synth:helm');
@@ -80,7 +80,8 @@ function main(): void {
     const templatePath = path.join(templates, file);
     fs.writeFileSync(templatePath, escapeHelmDelimiters(fs.readFileSync(templatePath, 'utf8')));
   }
-  log(`wrote chart ${name} ${version} (${mode}) to ${path.relative(process.cwd(), chartDir) || '.'}: helm install ${name} ${path.relative(process.cwd(), chartDir)}`);
+  const shown = path.relative(process.cwd(), chartDir).startsWith('..') ? chartDir : path.relative(process.cwd(), chartDir);
+  log(`wrote chart ${name} ${version} (${mode}) to ${shown}; install it with \`helm install ${name} ${shown}\``);
 }
 
 if (require.main === module) {
