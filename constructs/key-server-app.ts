@@ -3,7 +3,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { version as packageVersion } from '../package.json';
-import { MAX_SIZE_HARD_CAP, SHUTDOWN_DELAY_CAP } from '../server/config';
+import { MAX_SIZE_HARD_CAP, RATE_LIMIT_CAP, SHUTDOWN_DELAY_CAP } from '../server/config';
 import { KeyServerTls, KeyServerTlsProps } from './key-server-tls';
 import { recommendedLabels, selectorLabelsOf } from './labels';
 import {
@@ -91,6 +91,35 @@ export interface KeyServerIngressProps {
    * @default {}
    */
   readonly annotations?: Record<string, string>;
+}
+
+/** Bearer-token access control for `/key` (`--auth-token-file`); probes and `/metrics` stay open. */
+export interface KeyServerAccessControlProps {
+  /**
+   * An existing Secret holding the tokens, one per line (`#` starts a comment). Not created here, so tokens never
+   * sit in the manifests; the server re-reads the file when Kubernetes updates the mounted Secret.
+   */
+  readonly tokenSecretName: string;
+  /**
+   * The key in that Secret holding the token file.
+   * @default 'tokens'
+   */
+  readonly tokenSecretKey?: string;
+}
+
+/**
+ * A per-client rate limit on `/key` (`--rate-limit`, `--rate-limit-burst`): a token bucket per client address,
+ * answering 429 with `Retry-After`. Clients are told apart by source address, so behind an Ingress or a proxy every
+ * client shares the proxy's bucket: limit there instead.
+ */
+export interface KeyServerRateLimitProps {
+  /** Requests per second each client address may make on average. */
+  readonly requestsPerSecond: number;
+  /**
+   * Requests a client may make at once after being idle.
+   * @default - `requestsPerSecond` rounded up
+   */
+  readonly burst?: number;
 }
 
 /** Where the key server pods may send traffic. */
@@ -226,6 +255,16 @@ export interface KeyServerAppProps {
    * @default 'key-server'
    */
   readonly partOf?: string;
+  /**
+   * Require a bearer token on `/key`, read from a mounted Secret.
+   * @default - off: `/key` answers every client the NetworkPolicy admits
+   */
+  readonly accessControl?: KeyServerAccessControlProps;
+  /**
+   * Limit `/key` requests per client address.
+   * @default - no limit
+   */
+  readonly rateLimit?: KeyServerRateLimitProps;
 }
 
 // Measured with autocannon on Node 20 (the server from lib/, TLS, keep-alive): idle RSS 54 MiB; 20 connections
@@ -238,6 +277,9 @@ const defaultResources: kplus.ContainerResources = {
 };
 const nobody = 65534;
 const tlsMountPath = '/etc/key-server/tls';
+const authMountPath = '/etc/key-server/auth';
+/** The token file's name inside the mounted directory, whatever the Secret key is called. */
+const authFileName = 'tokens';
 const containerName = 'key-server';
 /** The server refuses larger keys, and longer shutdown delays, whatever its flags say. */
 const serverMaxSizeCap = MAX_SIZE_HARD_CAP;
@@ -247,6 +289,7 @@ const serverShutdownDelayCap = SHUTDOWN_DELAY_CAP;
 export function keyServerArgs(options: {
   httpsPort: number; metricsPort: number; host: string; maxSize: number; minSize: number;
   shutdownDelay: Duration; tlsCertFile: string; tlsKeyFile: string; accessLog: boolean;
+  authTokenFile?: string; rateLimit?: { requestsPerSecond: number; burst: number };
 }): string[] {
   const args = [
     '--host', options.host,
@@ -259,6 +302,10 @@ export function keyServerArgs(options: {
     '--tls-cert', options.tlsCertFile,
     '--tls-key', options.tlsKeyFile,
   ];
+  if (options.authTokenFile !== undefined) args.push('--auth-token-file', options.authTokenFile);
+  if (options.rateLimit !== undefined) {
+    args.push('--rate-limit', String(options.rateLimit.requestsPerSecond), '--rate-limit-burst', String(options.rateLimit.burst));
+  }
   return options.accessLog ? [...args, '--access-log'] : args;
 }
 
@@ -297,6 +344,8 @@ export class KeyServerApp extends Construct {
   public readonly tlsSecretName: string;
   /** Key of the CA certificate in that Secret, for a scraper's tlsConfig. */
   public readonly tlsCaSecretKey: string;
+  /** The Secret holding the access tokens, when `accessControl` is on. */
+  public readonly tokenSecretName?: string;
   /** The container args exactly as in the manifest. */
   public readonly serverArgs: readonly string[];
   public readonly shutdownDelay: Duration;
@@ -324,6 +373,9 @@ export class KeyServerApp extends Construct {
     const replicas = props.replicas === undefined ? undefined : requireInteger('replicas', props.replicas, 0);
     const egress = requireOneOf('egress', props.egress ?? 'none', egressPolicies);
     const clusterDomain = requireDnsSubdomain('clusterDomain', props.clusterDomain ?? 'cluster.local');
+    const accessControl = props.accessControl === undefined ? undefined : validatedAccessControl(props.accessControl);
+    this.tokenSecretName = accessControl?.tokenSecretName;
+    const rateLimit = props.rateLimit === undefined ? undefined : validatedRateLimit(props.rateLimit);
 
     const labelInput = {
       name: 'key-server', instance: this.name, component: 'server',
@@ -360,6 +412,7 @@ export class KeyServerApp extends Construct {
       httpsPort: this.httpsPort, metricsPort: this.metricsPort, host: validatedHost(props.host ?? '0.0.0.0'),
       maxSize, minSize, shutdownDelay: this.shutdownDelay, accessLog: props.accessLog ?? false,
       tlsCertFile: `${tlsMountPath}/tls.crt`, tlsKeyFile: `${tlsMountPath}/tls.key`,
+      authTokenFile: accessControl === undefined ? undefined : `${authMountPath}/${authFileName}`, rateLimit,
     }));
 
     this.deployment = new kplus.Deployment(this, 'deployment', {
@@ -399,6 +452,14 @@ export class KeyServerApp extends Construct {
     });
     const secret = kplus.Secret.fromSecretName(this, 'tls-secret', this.tlsSecretName);
     container.mount(tlsMountPath, kplus.Volume.fromSecret(this, 'tls-volume', secret, { name: 'tls' }), { readOnly: true });
+    if (accessControl !== undefined) {
+      const tokens = kplus.Secret.fromSecretName(this, 'token-secret', accessControl.tokenSecretName);
+      // Only the token key, under a fixed name; a directory mount (not subPath) so Secret updates reach the server.
+      const volume = kplus.Volume.fromSecret(this, 'token-volume', tokens, {
+        name: 'auth-tokens', items: { [accessControl.tokenSecretKey]: { path: authFileName } },
+      });
+      container.mount(authMountPath, volume, { readOnly: true });
+    }
     this.patchPodTemplate(props.spreadAcrossZones ?? false);
 
     this.service = this.addService(metadata(serviceName));
@@ -611,6 +672,24 @@ function validatedPeer(prop: string, peer: PeerSelector): PeerSelector {
   if (peer.namespaceLabels !== undefined) requireLabels(`${prop}.namespaceLabels`, peer.namespaceLabels);
   if (peer.podLabels !== undefined) requireLabels(`${prop}.podLabels`, peer.podLabels);
   return peer;
+}
+
+function validatedAccessControl(props: KeyServerAccessControlProps): Required<KeyServerAccessControlProps> {
+  const tokenSecretKey = props.tokenSecretKey ?? 'tokens';
+  if (!/^[-._a-zA-Z0-9]{1,253}$/.test(tokenSecretKey)) {
+    throw new Error(`accessControl.tokenSecretKey must be a Secret key (letters, digits, '-', '_', '.'); got '${tokenSecretKey}'`);
+  }
+  return { tokenSecretName: requireDnsSubdomain('accessControl.tokenSecretName', props.tokenSecretName), tokenSecretKey };
+}
+
+function validatedRateLimit(props: KeyServerRateLimitProps): { requestsPerSecond: number; burst: number } {
+  const rate = props.requestsPerSecond;
+  // The server reads at most 9 decimals; a rate it would refuse must fail here, not in a crash-looping pod.
+  if (!(rate > 0 && rate <= RATE_LIMIT_CAP) || !/^\d{1,9}(\.\d{1,9})?$/.test(String(rate))) {
+    throw new Error(`rateLimit.requestsPerSecond must be a number above 0 and at most ${RATE_LIMIT_CAP}; got ${rate}`);
+  }
+  const burst = requireInteger('rateLimit.burst', props.burst ?? Math.max(1, Math.ceil(rate)), 1, RATE_LIMIT_CAP);
+  return { requestsPerSecond: rate, burst };
 }
 
 function validatedHost(host: string): string {
