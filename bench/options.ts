@@ -15,6 +15,8 @@ export interface BenchOptions {
   readonly renders: number;
   /** The load generator. @default 'autocannon' (wrk must be installed for 'wrk') */
   readonly generator: Generator;
+  /** Flags for node itself, given to both servers alike. @default [] */
+  readonly nodeFlags: readonly string[];
   /** Scenario ids to run (targets need all of them). @default every scenario */
   readonly only?: readonly string[];
 }
@@ -26,6 +28,7 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--duration
   --soak SECONDS      also run the key server alone for this long, sampling RSS every 5 s, 10..600 (default off)
   --no-synth          do not time cdk8s synth
   --only ID,ID        run only these scenarios (key32-c1, key32-c50, key32-c200, key1024-c50, mixed-c50); no targets
+  --node-flags FLAGS  node flags for both servers, space-separated, e.g. "--max-semi-space-size=4"
   --generator NAME    autocannon (default, from npm) or wrk (if installed: a cross-check that needs less CPU)
 `;
 
@@ -46,6 +49,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   let synth = true;
   let generator: Generator = 'autocannon';
   let only: string[] | undefined;
+  let nodeFlags: string[] = [];
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
     switch (flag) {
@@ -62,6 +66,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         break;
       case '--soak':
         soakSeconds = integerFlag('soak', argv[++index], 10, 600);
+        break;
+      case '--node-flags':
+        nodeFlags = (argv[++index] ?? '').split(' ').filter((flag) => flag !== '');
+        if (nodeFlags.length === 0 || !nodeFlags.every((flag) => /^--[a-z][a-z0-9-]*(=[\w.]+)?$/.test(flag))) {
+          throw new Error(`--node-flags must be node flags like "--max-semi-space-size=4", got ${JSON.stringify(argv[index])}`);
+        }
         break;
       case '--only':
         only = (argv[++index] ?? '').split(',').filter((id) => id !== '');
@@ -81,5 +91,5 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         throw new Error(`unknown flag ${JSON.stringify(flag)}\n${USAGE}`);
     }
   }
-  return { rounds, durationSeconds, soakSeconds, synth, renders: quick ? 20 : 200, generator, only };
+  return { rounds, durationSeconds, soakSeconds, synth, renders: quick ? 20 : 200, generator, nodeFlags, only };
 }

@@ -31,9 +31,12 @@ export function killAll(): void {
   running.clear();
 }
 
-/** The compiled key server (`npm run build` first), with the benchmark's certificate, on a free port of 127.0.0.1. */
-export function startKeyServer(certFile: string, keyFile: string): Promise<ServerProcess> {
-  const args = [join(ROOT, 'lib/server/cli.js'), '--host', '127.0.0.1', '--srv-port', '0', '--shutdown-delay', '0'];
+/**
+ * The compiled key server (`npm run build` first), with the benchmark's certificate, on a free port of 127.0.0.1.
+ * `nodeFlags` go to node itself (e.g. `--max-semi-space-size=4`); the baseline gets the same ones.
+ */
+export function startKeyServer(certFile: string, keyFile: string, nodeFlags: readonly string[] = []): Promise<ServerProcess> {
+  const args = [...nodeFlags, join(ROOT, 'lib/server/cli.js'), '--host', '127.0.0.1', '--srv-port', '0', '--shutdown-delay', '0'];
   return startServer('key server', [...args, '--tls-cert', certFile, '--tls-key', keyFile], (line) => {
     const event = parseJsonLine(line);
     return event?.msg === 'listening' && typeof event.url === 'string' ? event.url.replace('localhost', '127.0.0.1') : undefined;
@@ -41,9 +44,14 @@ export function startKeyServer(certFile: string, keyFile: string): Promise<Serve
 }
 
 /** The bare node:https baseline answering `answers` (path → status and body). */
-export function startBaseline(certFile: string, keyFile: string, answers: Record<string, { status: number; body: string }>): Promise<ServerProcess> {
+export function startBaseline(
+  certFile: string,
+  keyFile: string,
+  answers: Record<string, { status: number; body: string }>,
+  nodeFlags: readonly string[] = [],
+): Promise<ServerProcess> {
   const options = JSON.stringify({ certFile, keyFile, answers });
-  return startServer('baseline', [join(__dirname, 'baseline-server.js'), options], (line) => {
+  return startServer('baseline', [...nodeFlags, join(__dirname, 'baseline-server.js'), options], (line) => {
     const event = parseJsonLine(line);
     return event?.msg === 'listening' ? `https://127.0.0.1:${String(event.port)}` : undefined;
   });

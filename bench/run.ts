@@ -41,9 +41,9 @@ async function main(options: BenchOptions): Promise<void> {
   const servers: ServerProcess[] = [];
   try {
     const { certFile, keyFile } = createSelfSignedCertificate({ directory: certificates, days: 1 });
-    const keyServer = await startKeyServer(certFile, keyFile);
+    const keyServer = await startKeyServer(certFile, keyFile, options.nodeFlags);
     servers.push(keyServer);
-    const baseline = await startBaseline(certFile, keyFile, baselineAnswers({ minSize: 1, maxSize: 1024 }));
+    const baseline = await startBaseline(certFile, keyFile, baselineAnswers({ minSize: 1, maxSize: 1024 }), options.nodeFlags);
     servers.push(baseline);
     log(`key server pid ${keyServer.pid} at ${keyServer.url}, baseline pid ${baseline.pid} at ${baseline.url}`);
 
@@ -99,7 +99,7 @@ async function main(options: BenchOptions): Promise<void> {
       context: {
         date: new Date().toISOString(),
         machine: `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-        node: process.versions.node,
+        node: options.nodeFlags.length === 0 ? process.versions.node : `${process.versions.node} ${options.nodeFlags.join(' ')}`,
         loadAverageBefore,
         loadAverageAfter: loadavg(),
         rounds: options.rounds,

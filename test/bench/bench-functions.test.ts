@@ -53,12 +53,17 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions(['--quick'])).toMatchObject({ rounds: 1, durationSeconds: 1 });
   });
 
+  it('passes node flags to both servers as given', () => {
+    expect(parseBenchOptions(['--node-flags', '--max-semi-space-size=4 --no-opt']).nodeFlags).toEqual(['--max-semi-space-size=4', '--no-opt']);
+  });
+
   it.each([
     [['--rounds', '0'], '--rounds must be an integer from 1 to 20'],
     [['--duration', 'x'], '--duration must be an integer from 1 to 60'],
     [['--soak', '5'], '--soak must be an integer from 10 to 600'],
     [['--generator', 'ab'], '--generator must be autocannon or wrk'],
     [['--fast'], 'unknown flag "--fast"'],
+    [['--node-flags', 'rm -rf'], '--node-flags must be node flags'],
   ])('rejects %j naming the flag', (argv, message) => {
     expect(() => parseBenchOptions(argv)).toThrow(message);
   });
