@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { alertmanagerConfig } from './monitoring-alertmanager-config';
-import { addVolumeClaimTemplate, configChecksum, hardenWorkload, restrictedContainerSecurity } from './monitoring-workload';
+import { addVolumeClaimTemplate, configChecksum, hardenWorkload, namedPortIngressPolicy, oneAtATimeDisruptionBudget, restrictedContainerSecurity } from './monitoring-workload';
 
 /** Props of {@link StandaloneAlertmanager}. */
 export interface StandaloneAlertmanagerProps {
@@ -106,22 +106,7 @@ export class StandaloneAlertmanager extends Construct {
     addVolumeClaimTemplate(this.statefulSet, 'data', '/alertmanager', '1Gi', props.storageClassName);
     hardenWorkload(this.statefulSet, { ...props.selectorLabels });
 
-    // cdk8s-plus-27 has no PodDisruptionBudget L2; maxUnavailable 1 lets drains proceed with one replica.
-    new kplus.k8s.KubePodDisruptionBudget(this, 'pdb', {
-      metadata: metadata(),
-      spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...props.selectorLabels } } },
-    });
-    // L1 NetworkPolicy: cdk8s-plus-27's L2 names ports by number only, and these rules name the container port.
-    new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
-      metadata: metadata(),
-      spec: {
-        podSelector: { matchLabels: { ...props.selectorLabels } },
-        policyTypes: ['Ingress'],
-        ingress: [{
-          ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromString('web') }],
-          from: [{ podSelector: { matchLabels: { ...props.alertSenderLabels } } }],
-        }],
-      },
-    });
+    oneAtATimeDisruptionBudget(this, metadata(), props.selectorLabels);
+    namedPortIngressPolicy(this, metadata(), props.selectorLabels, 'web', props.alertSenderLabels);
   }
 }

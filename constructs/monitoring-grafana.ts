@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { GrafanaDashboard } from './dashboards';
-import { configChecksum, hardenWorkload, restrictedContainerSecurity } from './monitoring-workload';
+import { configChecksum, hardenWorkload, namedPortIngressPolicy, restrictedContainerSecurity } from './monitoring-workload';
 
 /** Props of {@link StandaloneGrafana}. */
 export interface StandaloneGrafanaProps {
@@ -148,14 +148,6 @@ export class StandaloneGrafana extends Construct {
     hardenWorkload(this.deployment, { ...props.selectorLabels });
 
     // Ingress to the UI from pods of this namespace only; `kubectl port-forward` is how people reach it.
-    // L1 NetworkPolicy: cdk8s-plus-27's L2 names ports by number only, and these rules name the container port.
-    new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
-      metadata: metadata(),
-      spec: {
-        podSelector: { matchLabels: { ...props.selectorLabels } },
-        policyTypes: ['Ingress'],
-        ingress: [{ ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromString('http') }], from: [{ podSelector: {} }] }],
-      },
-    });
+    namedPortIngressPolicy(this, metadata(), props.selectorLabels, 'http', undefined);
   }
 }

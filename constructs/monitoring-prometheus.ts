@@ -5,7 +5,9 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { PrometheusConfig, prometheusPaths, remoteWriteCredentialsFile, RemoteWriteTarget } from './monitoring-prometheus-config';
 import { promDuration } from './monitoring-target';
-import { addVolumeClaimTemplate, configChecksum, hardenWorkload, restrictedContainerSecurity, sizeQuantity } from './monitoring-workload';
+import {
+  addVolumeClaimTemplate, configChecksum, hardenWorkload, namedPortIngressPolicy, oneAtATimeDisruptionBudget, restrictedContainerSecurity, sizeQuantity,
+} from './monitoring-workload';
 import type { SecretKeyReference } from './monitoring-operator';
 import type { RuleGroup } from './rules/rule-types';
 
@@ -168,24 +170,8 @@ export class StandalonePrometheus extends Construct {
     addVolumeClaimTemplate(this.statefulSet, 'data', prometheusPaths.data, storageQuantity, props.storageClassName);
     hardenWorkload(this.statefulSet, { ...props.selectorLabels });
 
-    // cdk8s-plus-27 has no PodDisruptionBudget L2. maxUnavailable 1 lets a node drain evict the single replica
-    // (minAvailable 1 would block it) while keeping a future second replica up.
-    this.podDisruptionBudget = new kplus.k8s.KubePodDisruptionBudget(this, 'pdb', {
-      metadata: metadata(),
-      spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...props.selectorLabels } } },
-    });
-    // L1, like KeyServerApp's: named ports and one policy object. Egress stays open: Prometheus reaches the API
-    // server, every scrape target, Alertmanager and remote-write endpoints.
-    this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
-      metadata: metadata(),
-      spec: {
-        podSelector: { matchLabels: { ...props.selectorLabels } },
-        policyTypes: ['Ingress'],
-        ingress: [{
-          ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromString('web') }],
-          from: [{ podSelector: { matchLabels: { ...props.queryClientLabels } } }],
-        }],
-      },
-    });
+    this.podDisruptionBudget = oneAtATimeDisruptionBudget(this, metadata(), props.selectorLabels);
+    // Egress stays open: Prometheus reaches the API server, every scrape target, Alertmanager and remote-write endpoints.
+    this.networkPolicy = namedPortIngressPolicy(this, metadata(), props.selectorLabels, 'web', props.queryClientLabels);
   }
 }

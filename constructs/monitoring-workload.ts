@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { ApiObject, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import type { Construct } from 'constructs';
 
 /** Container security settings Pod Security "restricted" requires, for a fixed non-root user. */
 export function restrictedContainerSecurity(user: number): kplus.ContainerSecurityContextProps {
@@ -58,4 +59,46 @@ export function sizeQuantity(prop: string, size: Size): string {
     throw new Error(`${prop} must be a whole number of MiB, at least 1; got ${mebibytes} MiB`);
   }
   return mebibytes % 1024 === 0 ? `${mebibytes / 1024}Gi` : `${mebibytes}Mi`;
+}
+
+/** Name, namespace and labels of one object of a monitoring workload. */
+export interface WorkloadObjectMetadata {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+}
+
+/**
+ * A PodDisruptionBudget allowing one pod down at a time: a node drain can evict a single replica (minAvailable 1
+ * would block it) while a second replica, if added, stays up. cdk8s-plus-27 has no PodDisruptionBudget L2.
+ */
+export function oneAtATimeDisruptionBudget(
+  scope: Construct, metadata: WorkloadObjectMetadata, selectorLabels: Record<string, string>,
+): kplus.k8s.KubePodDisruptionBudget {
+  return new kplus.k8s.KubePodDisruptionBudget(scope, 'pdb', {
+    metadata,
+    spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...selectorLabels } } },
+  });
+}
+
+/**
+ * A NetworkPolicy that admits ingress only to the named container port, only from pods matching `fromPodLabels`
+ * in the same namespace (every pod there when undefined). Egress is left open. L1 because cdk8s-plus-27's L2 names
+ * ports by number only.
+ */
+export function namedPortIngressPolicy(
+  scope: Construct, metadata: WorkloadObjectMetadata, selectorLabels: Record<string, string>,
+  portName: string, fromPodLabels: Record<string, string> | undefined,
+): kplus.k8s.KubeNetworkPolicy {
+  return new kplus.k8s.KubeNetworkPolicy(scope, 'network-policy', {
+    metadata,
+    spec: {
+      podSelector: { matchLabels: { ...selectorLabels } },
+      policyTypes: ['Ingress'],
+      ingress: [{
+        ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromString(portName) }],
+        from: [{ podSelector: fromPodLabels === undefined ? {} : { matchLabels: { ...fromPodLabels } } }],
+      }],
+    },
+  });
 }
