@@ -20,7 +20,15 @@ export interface MedianFigures {
   readonly failures: number;
 }
 
-/** One scenario's medians and the key server / baseline ratios. */
+/**
+ * The median over rounds of key server / baseline within each round. The two runs of a round are seconds apart,
+ * so whatever else loads the machine weighs on both; a ratio of overall medians would mix runs minutes apart.
+ */
+export function pairedRatio(rounds: readonly RoundPair[], pick: (run: Measurement) => number): number {
+  return median(rounds.map((round) => ratio(pick(round.keyServer), pick(round.baseline))));
+}
+
+/** One scenario's medians and the key server / baseline ratios (medians of per-round ratios). */
 export interface ScenarioSummary {
   readonly id: string;
   readonly title: string;
@@ -53,9 +61,9 @@ export function summarizeScenario(scenario: { id: string; title: string; connect
     connections: scenario.connections,
     keyServer,
     baseline,
-    throughputRatio: ratio(keyServer.requestsPerSecond, baseline.requestsPerSecond),
-    p99Ratio: ratio(keyServer.p99Ms, baseline.p99Ms),
-    cpuRatio: ratio(keyServer.cpuSecondsPer10k, baseline.cpuSecondsPer10k),
+    throughputRatio: pairedRatio(rounds, (run) => run.requestsPerSecond),
+    p99Ratio: pairedRatio(rounds, (run) => run.p99Ms),
+    cpuRatio: pairedRatio(rounds, (run) => run.cpuSecondsPer10k),
   };
 }
 

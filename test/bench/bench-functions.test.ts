@@ -4,7 +4,7 @@ import { parseCpuTicks, parseMemoryUsage } from '../../bench/proc-stats';
 import { generatorCommand } from '../../bench/processes';
 import { baselineAnswers, SCENARIOS } from '../../bench/scenarios';
 import { median, percentile, ratio } from '../../bench/stats';
-import { evaluateTargets, isGrowthBeyondNoise, summarizeScenario, type RoundPair } from '../../bench/summary';
+import { evaluateTargets, isGrowthBeyondNoise, pairedRatio, summarizeScenario, type RoundPair } from '../../bench/summary';
 import type { Measurement } from '../../bench/measure';
 
 const MB = 1024 * 1024;
@@ -48,8 +48,8 @@ describe('stats', () => {
 });
 
 describe('parseBenchOptions', () => {
-  it('defaults to 3 rounds of 4 s with autocannon, and --quick to 1 round of 1 s', () => {
-    expect(parseBenchOptions([])).toMatchObject({ rounds: 3, durationSeconds: 4, soakSeconds: 0, synth: true, generator: 'autocannon' });
+  it('defaults to 5 rounds of 2 s with autocannon, and --quick to 1 round of 1 s', () => {
+    expect(parseBenchOptions([])).toMatchObject({ rounds: 5, durationSeconds: 2, soakSeconds: 0, synth: true, generator: 'autocannon' });
     expect(parseBenchOptions(['--quick'])).toMatchObject({ rounds: 1, durationSeconds: 1 });
   });
 
@@ -97,6 +97,17 @@ function run(requestsPerSecond: number, p99Ms: number, extra: Partial<Measuremen
     serverCpuSeconds: 1, cpuSecondsPer10k: 1, peakRssBytes: 60 * MB, rssAfterBytes: 60 * MB, ...extra,
   };
 }
+
+describe('pairedRatio', () => {
+  it('takes the median of per-round ratios, so one disturbed round does not move it', () => {
+    const rounds: RoundPair[] = [
+      { keyServer: run(9_000, 10), baseline: run(10_000, 10) },
+      { keyServer: run(4_000, 10), baseline: run(4_500, 10) },
+      { keyServer: run(2_000, 10), baseline: run(10_000, 10) },
+    ];
+    expect(pairedRatio(rounds, (measurement) => measurement.requestsPerSecond)).toBeCloseTo(0.889, 3);
+  });
+});
 
 describe('targets', () => {
   function summaries(c50Ratio: number, peakRssMb: number) {
