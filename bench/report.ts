@@ -51,7 +51,7 @@ export function renderMarkdown(inputs: ReportInputs): string {
     `# Benchmark: key server / bare node:https baseline`,
     '',
     `${context.date} · ${context.machine} · Node ${context.node} · load average ${context.loadAverageBefore.map((value) => value.toFixed(2)).join(' ')} before, ${context.loadAverageAfter.map((value) => value.toFixed(2)).join(' ')} after`,
-    `${context.rounds} interleaved rounds (key server, baseline, key server, …) of ${context.durationSeconds} s per scenario; figures are medians over rounds, ratios the median of per-round key server / baseline ratios; ${context.generator}; run took ${context.wallSeconds.toFixed(0)} s.`,
+    `${context.rounds} interleaved rounds (key server then baseline, then the other way round, …) of ${context.durationSeconds} s per scenario; figures are medians over rounds, ratios the median of per-round key server / baseline ratios; ${context.generator}; run took ${context.wallSeconds.toFixed(0)} s.`,
     '',
     TABLE_HEADER,
     TABLE_RULE,

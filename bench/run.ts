@@ -59,8 +59,12 @@ async function main(options: BenchOptions): Promise<void> {
     const rounds = new Map<string, RoundPair[]>(selected.map((scenario) => [scenario.id, []]));
     for (let round = 1; round <= options.rounds; round++) {
       for (const scenario of selected) {
-        const keyRun: Measurement = await measure(keyServer, scenario, options.durationSeconds, options.generator);
-        const baseRun: Measurement = await measure(baseline, scenario, options.durationSeconds, options.generator);
+        // Who goes first alternates by round (A B, B A, …), so a drift within a round favours neither server.
+        const keyFirst = round % 2 === 1;
+        const first = await measure(keyFirst ? keyServer : baseline, scenario, options.durationSeconds, options.generator);
+        const second = await measure(keyFirst ? baseline : keyServer, scenario, options.durationSeconds, options.generator);
+        const keyRun: Measurement = keyFirst ? first : second;
+        const baseRun: Measurement = keyFirst ? second : first;
         rounds.get(scenario.id)!.push({ keyServer: keyRun, baseline: baseRun });
         log(
           `round ${round}/${options.rounds} ${scenario.id}: key ${keyRun.requestsPerSecond.toFixed(0)} req/s p99 ${keyRun.p99Ms.toFixed(2)} ms, ` +
