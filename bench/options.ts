@@ -21,7 +21,7 @@ export interface BenchOptions {
   readonly only?: readonly string[];
 }
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--soak SECONDS] [--no-synth]
+export const USAGE = `Usage: npm run bench -- [flags]   (default: 5 rounds of 2 s per scenario, about 2½ minutes)
   --quick             smoke test: 1 round of 1 s per scenario
   --rounds N          interleaved rounds per scenario, 1..20 (default 5)
   --duration SECONDS  load per server per scenario per round, 1..60 (default 2)
