@@ -36,4 +36,7 @@ COPY --from=build /src/lib/server ./lib/server
 USER 65534:65534
 # https (keys, /health, /ready, /metrics) and metrics (/metrics only), as the Deployment's container ports.
 EXPOSE 1123 9464
-ENTRYPOINT ["/nodejs/bin/node", "/app/lib/server/cli.js"]
+# --max-semi-space-size=4 (MiB): V8 otherwise grows its young generation to 2 x 16 MiB semi-spaces under load, and
+# RSS at 200 connections reaches ~103 MB, above the Deployment's 96Mi request; with 4 it stays near 82 MB at the
+# same throughput and CPU per request (bench/RESULTS.md). The benchmark and the image tests read this line.
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=4", "/app/lib/server/cli.js"]

@@ -1,4 +1,5 @@
 // `npm run bench -- [flags]` → the benchmark's settings, or one clear error.
+import { entrypointNodeFlags, type Stage } from '../scripts/common/dockerfile';
 import type { Generator } from './processes';
 
 /** How long and how thoroughly the benchmark runs. */
@@ -15,8 +16,11 @@ export interface BenchOptions {
   readonly renders: number;
   /** The load generator. @default 'autocannon' (wrk must be installed for 'wrk') */
   readonly generator: Generator;
-  /** Flags for node itself, given to both servers alike. @default [] */
-  readonly nodeFlags: readonly string[];
+  /**
+   * Flags for node itself, given to both servers alike; `--node-flags ''` runs with none.
+   * @default - the flags of the Dockerfile's ENTRYPOINT, so the benchmark measures the server as the image runs it
+   */
+  readonly nodeFlags?: readonly string[];
   /** Scenario ids to run (targets need all of them). @default every scenario */
   readonly only?: readonly string[];
 }
@@ -28,7 +32,7 @@ export const USAGE = `Usage: npm run bench -- [flags]   (default: 5 rounds of 2 
   --soak SECONDS      also run the key server alone for this long, sampling RSS every 5 s, 10..600 (default off)
   --no-synth          do not time cdk8s synth
   --only ID,ID        run only these scenarios (key32-c1, key32-c50, key32-c200, key1024-c50, mixed-c50); no targets
-  --node-flags FLAGS  node flags for both servers, space-separated, e.g. "--max-semi-space-size=4"
+  --node-flags FLAGS  node flags for both servers, space-separated (default: the Dockerfile ENTRYPOINT's; '' for none)
   --generator NAME    autocannon (default, from npm) or wrk (if installed: a cross-check that needs less CPU)
 `;
 
@@ -51,7 +55,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   let synth = true;
   let generator: Generator = 'autocannon';
   let only: string[] | undefined;
-  let nodeFlags: string[] = [];
+  let nodeFlags: string[] | undefined;
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
     switch (flag) {
@@ -70,8 +74,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         soakSeconds = integerFlag('soak', argv[++index], 10, 600);
         break;
       case '--node-flags':
-        nodeFlags = (argv[++index] ?? '').split(' ').filter((flag) => flag !== '');
-        if (nodeFlags.length === 0 || !nodeFlags.every((flag) => /^--[a-z][a-z0-9-]*(=[\w.]+)?$/.test(flag))) {
+        if (argv[index + 1] === undefined) {
+          throw new Error('--node-flags needs a value: node flags like "--max-semi-space-size=4", or \'\' for none');
+        }
+        nodeFlags = argv[++index].split(' ').filter((flag) => flag !== '');
+        if (!nodeFlags.every((flag) => /^--[a-z][a-z0-9-]*(=[\w.]+)?$/.test(flag))) {
           throw new Error(`--node-flags must be node flags like "--max-semi-space-size=4", got ${JSON.stringify(argv[index])}`);
         }
         break;
@@ -94,4 +101,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     }
   }
   return { rounds, durationSeconds, soakSeconds, synth, renders: quick ? 20 : 200, generator, nodeFlags, only };
+}
+
+/** The node flags both servers run with: the ones asked for, else those of the image's ENTRYPOINT. */
+export function serverNodeFlags(options: BenchOptions, dockerfile: readonly Stage[]): readonly string[] {
+  return options.nodeFlags ?? entrypointNodeFlags(dockerfile);
 }

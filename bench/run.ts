@@ -4,10 +4,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { readDockerfile } from '../scripts/common/dockerfile';
 import { createSelfSignedCertificate } from '../server/dev-cert';
 import { measure, type Measurement } from './measure';
 import { measureMetricsRender } from './metrics-render';
-import { parseBenchOptions, USAGE, type BenchOptions } from './options';
+import { parseBenchOptions, serverNodeFlags, USAGE, type BenchOptions } from './options';
 import { renderPlot } from './plot';
 import { memoryUsage } from './proc-stats';
 import { killAll, ROOT, runLoad, startBaseline, startKeyServer, type Generator, type ServerProcess } from './processes';
@@ -36,14 +37,15 @@ async function soak(server: ServerProcess, seconds: number, generator: Generator
 
 async function main(options: BenchOptions): Promise<void> {
   const startedAt = performance.now();
+  const nodeFlags = serverNodeFlags(options, readDockerfile(join(ROOT, 'Dockerfile')));
   const loadAverageBefore = loadavg();
   const certificates = mkdtempSync(join(tmpdir(), 'key-server-bench-'));
   const servers: ServerProcess[] = [];
   try {
     const { certFile, keyFile } = createSelfSignedCertificate({ directory: certificates, days: 1 });
-    const keyServer = await startKeyServer(certFile, keyFile, options.nodeFlags);
+    const keyServer = await startKeyServer(certFile, keyFile, nodeFlags);
     servers.push(keyServer);
-    const baseline = await startBaseline(certFile, keyFile, baselineAnswers({ minSize: 1, maxSize: 1024 }), options.nodeFlags);
+    const baseline = await startBaseline(certFile, keyFile, baselineAnswers({ minSize: 1, maxSize: 1024 }), nodeFlags);
     servers.push(baseline);
     log(`key server pid ${keyServer.pid} at ${keyServer.url}, baseline pid ${baseline.pid} at ${baseline.url}`);
 
@@ -103,7 +105,7 @@ async function main(options: BenchOptions): Promise<void> {
       context: {
         date: new Date().toISOString(),
         machine: `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-        node: options.nodeFlags.length === 0 ? process.versions.node : `${process.versions.node} ${options.nodeFlags.join(' ')}`,
+        node: nodeFlags.length === 0 ? process.versions.node : `${process.versions.node} ${nodeFlags.join(' ')}`,
         loadAverageBefore,
         loadAverageAfter: loadavg(),
         rounds: options.rounds,

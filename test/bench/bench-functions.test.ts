@@ -1,5 +1,6 @@
 // The benchmark's pure parts: /proc parsing, statistics, flags and target checks (no load is generated here).
-import { parseBenchOptions } from '../../bench/options';
+import { parseBenchOptions, serverNodeFlags } from '../../bench/options';
+import { parseDockerfile } from '../../scripts/common/dockerfile';
 import { parseCpuTicks, parseMemoryUsage } from '../../bench/proc-stats';
 import { generatorCommand } from '../../bench/processes';
 import { baselineAnswers, SCENARIOS } from '../../bench/scenarios';
@@ -53,8 +54,17 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions(['--quick'])).toMatchObject({ rounds: 1, durationSeconds: 1 });
   });
 
-  it('passes node flags to both servers as given', () => {
+  it('passes node flags to both servers as given, none for an empty value, and leaves the default to the image', () => {
     expect(parseBenchOptions(['--node-flags', '--max-semi-space-size=4 --no-opt']).nodeFlags).toEqual(['--max-semi-space-size=4', '--no-opt']);
+    expect(parseBenchOptions(['--node-flags', '']).nodeFlags).toEqual([]);
+    expect(parseBenchOptions([]).nodeFlags).toBeUndefined();
+  });
+
+  it('runs both servers with the node flags of the Dockerfile ENTRYPOINT unless --node-flags says otherwise', () => {
+    const dockerfile = parseDockerfile('FROM node:22 AS build\nFROM runtime\nENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=4", "/app/lib/server/cli.js"]\n');
+    expect(serverNodeFlags(parseBenchOptions([]), dockerfile)).toEqual(['--max-semi-space-size=4']);
+    expect(serverNodeFlags(parseBenchOptions(['--node-flags', '']), dockerfile)).toEqual([]);
+    expect(serverNodeFlags(parseBenchOptions(['--node-flags', '--jitless']), dockerfile)).toEqual(['--jitless']);
   });
 
   it.each([

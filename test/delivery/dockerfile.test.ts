@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig } from '../../server/config';
 import { readObjects } from '../../scripts/common/manifests';
-import { argsOf, parseCopy, parseDockerfile, readDockerfile, type Stage } from './helpers/dockerfile';
+import { argsOf, entrypointNodeFlags, parseCopy, parseDockerfile, readDockerfile, type Stage } from '../../scripts/common/dockerfile';
 import { repoRoot } from './helpers/fake-kubectl';
 
 interface Container {
@@ -81,7 +81,9 @@ describe('Dockerfile', () => {
   test('has the server bin as ENTRYPOINT and no CMD, so the Deployment\'s args are the server\'s flags', () => {
     const [entrypoint] = argsOf(runtime, 'ENTRYPOINT');
     const workdir = argsOf(runtime, 'WORKDIR').pop() as string;
-    expect(JSON.parse(entrypoint)).toEqual(['/nodejs/bin/node', path.posix.join(workdir, packageJson.bin['key-server'])]);
+    const nodeFlags = entrypointNodeFlags(stages);
+    expect(JSON.parse(entrypoint)).toEqual(['/nodejs/bin/node', ...nodeFlags, path.posix.join(workdir, packageJson.bin['key-server'])]);
+    for (const flag of nodeFlags) expect(flag).toMatch(/^--[a-z][a-z0-9-]*(=\w+)?$/);
     expect(argsOf(runtime, 'CMD')).toEqual([]);
     expect(container.command).toBeUndefined();
     expect(parseConfig(container.args, {}).kind).toBe('config');

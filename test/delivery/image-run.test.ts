@@ -10,6 +10,7 @@ import { keyGenerationsTotal } from '../../server/metric-names';
 import { readObjects } from '../../scripts/common/manifests';
 import { waitForExit, waitForLogLine } from '../server/helpers/cli';
 import { fetchText } from '../server/helpers/http';
+import { entrypointNodeFlags, readDockerfile } from '../../scripts/common/dockerfile';
 import { repoRoot } from './helpers/fake-kubectl';
 
 /** The uid and gid of the Dockerfile's USER and the Deployment's securityContext. */
@@ -76,7 +77,8 @@ describe('the compiled server run as the image runs it', () => {
     const args = localArgs(deployment.spec.template.spec.containers[0].args, {
       '--host': '127.0.0.1', '--srv-port': '0', '--metrics-port': '0', '--tls-cert': files.certFile, '--tls-key': files.keyFile,
     });
-    child = spawn(process.execPath, [path.join(app, 'lib', 'server', 'cli.js'), ...args], {
+    const nodeFlags = entrypointNodeFlags(readDockerfile(path.join(repoRoot, 'Dockerfile')));
+    child = spawn(process.execPath, [...nodeFlags, path.join(app, 'lib', 'server', 'cli.js'), ...args], {
       cwd: app,
       env: { NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
-// A small Dockerfile reader for tests: instructions with continuation lines joined, grouped into stages.
+// A small Dockerfile reader for the image tests and the benchmark: instructions with continuation lines joined,
+// grouped into stages.
 import * as fs from 'node:fs';
 
 /** One instruction, keyword upper-cased, arguments as written. */
@@ -63,4 +64,16 @@ export function parseCopy(args: string): { from?: string; sources: string[]; des
   const paths = words.filter((word) => !word.startsWith('--'));
   const from = flags.find((flag) => flag.startsWith('--from='))?.slice('--from='.length);
   return { from, sources: paths.slice(0, -1), destination: paths[paths.length - 1] };
+}
+
+/**
+ * The node flags the runtime stage's ENTRYPOINT passes before the server script (`["node", ...flags, script]`),
+ * so the benchmark and the image tests run the server the way the image does.
+ */
+export function entrypointNodeFlags(stages: readonly Stage[]): string[] {
+  const runtime = stages[stages.length - 1];
+  const [entrypoint] = argsOf(runtime, 'ENTRYPOINT');
+  if (entrypoint === undefined) throw new Error('the runtime stage has no ENTRYPOINT');
+  const words = JSON.parse(entrypoint) as string[];
+  return words.slice(1, -1);
 }
