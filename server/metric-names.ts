@@ -5,6 +5,12 @@
 export const httpRequestsTotal = 'http_requests_total';
 /** Histogram: time from request to response end, same labels as {@link httpRequestsTotal}. */
 export const httpRequestDurationSeconds = 'http_request_duration_seconds';
+/**
+ * Counter: requests refused by Node's HTTP parser before any route saw them, labelled `code` (400 malformed, 408
+ * headers or request too slow, 431 header block too large). Not in {@link httpRequestsTotal}: they have no handler,
+ * method or duration.
+ */
+export const httpRequestsRejectedTotal = 'http_requests_rejected_total';
 /** Gauge: requests being processed right now. */
 export const httpRequestsInFlight = 'http_requests_in_flight';
 /** Counter: keys produced, labelled `length` (the requested length rounded up to a power of two). */

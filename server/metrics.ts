@@ -12,6 +12,8 @@ export interface ServerMetrics {
   recordRequest(handler: Handler, method: string, code: number, seconds: number): void;
   /** Counts one key of `length` bytes that took `seconds` to produce. */
   recordKey(length: number, seconds: number): void;
+  /** Counts one request refused before routing, answered with `code` by {@link rejectionStatus}. */
+  recordRejectedRequest(code: RejectionStatus): void;
   requestStarted(): void;
   requestFinished(): void;
   /** Sets the expiry (notAfter) of the certificate being served, in Unix seconds. */
@@ -19,6 +21,27 @@ export interface ServerMetrics {
   recordCertificateReload(result: 'success' | 'failure'): void;
   /** Counts one reload of the access token file (only servers with access control export the series). */
   recordTokenReload(result: 'success' | 'failure'): void;
+}
+
+/** The statuses of requests refused before routing. */
+export type RejectionStatus = 400 | 408 | 431;
+
+/**
+ * The status for a request the HTTP parser refused, as Node itself would answer it (header overflow 431, timeout
+ * 408, anything else malformed 400), or undefined when the client is gone and there is nobody to answer.
+ */
+export function rejectionStatus(errorCode: string | undefined): RejectionStatus | undefined {
+  switch (errorCode) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined;
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    default:
+      return 400;
+  }
 }
 
 /** Request latency buckets, in seconds: fine below 10 ms where keys are served, coarse up to the 10 s timeout. */
@@ -132,6 +155,15 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
   );
   const tokenReloadChildren = { success: tokenReloads.labels('success'), failure: tokenReloads.labels('failure') };
 
+  const rejectedRequests = new BoundCounter(
+    { name: names.httpRequestsRejectedTotal, help: 'Requests refused by the HTTP parser before routing, by status code.', labelNames: ['code'] },
+    registry,
+  );
+  // Every code exists from the start at 0, so a rate over them has a series before the first refusal.
+  const rejectedChildren: Record<RejectionStatus, CounterChild> = {
+    400: rejectedRequests.labels('400'), 408: rejectedRequests.labels('408'), 431: rejectedRequests.labels('431'),
+  };
+
   // One child per power-of-two bucket, bound now so the hot path indexes an array.
   const keyChildren: CounterChild[] = [];
   for (let bucket = 1, index = 0; bucket <= lengthBucket(options.maxSize); bucket *= 2, index++) {
@@ -177,6 +209,9 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
       keyChildren[length <= 1 ? 0 : 32 - Math.clz32(length - 1)].inc();
       keyGenerationDuration.observe(seconds);
       keyLengths.observe(length);
+    },
+    recordRejectedRequest(code) {
+      rejectedChildren[code].inc();
     },
     requestStarted() {
       inFlight++;

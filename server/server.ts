@@ -2,13 +2,13 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { createAuthenticator, type Authenticator } from './auth';
 import type { Config } from './config';
 import { createRandomPool } from './keys';
 import { silentLogger, type Logger } from './logger';
-import { createServerMetrics } from './metrics';
+import { createServerMetrics, rejectionStatus, type RejectionStatus } from './metrics';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
 import { createRequestListener, type RouteSet } from './routes';
 import {
@@ -19,6 +19,13 @@ import {
   type CertificateWatcher,
   type ReloadOutcome,
 } from './tls';
+
+/** The answers Node itself gives to requests its parser refuses: a status line, `Connection: close`, no body. */
+const REJECTION_RESPONSES: Readonly<Record<RejectionStatus, string>> = Object.freeze({
+  400: 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
+  408: 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n',
+  431: 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n',
+});
 
 /** Limits that cut off slow and oversized clients. */
 export interface ServerLimits {
@@ -164,6 +171,17 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     server.headersTimeout = limits.headersTimeoutMs;
     server.requestTimeout = limits.requestTimeoutMs;
     server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    // Node answers what its parser refuses (431, 408, 400) by itself and no route sees it; answering here, the same
+    // way, is what lets a flood of oversized or malformed requests show in the metrics.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      const status = rejectionStatus(error.code);
+      if (status !== undefined && socket.writable && socket.bytesWritten === 0) {
+        metrics.recordRejectedRequest(status);
+        socket.end(REJECTION_RESPONSES[status]);
+      } else {
+        socket.destroy();
+      }
+    });
     // An accept() failure (EMFILE under a connection flood) must be logged, not crash a serving process.
     server.on('error', (error) => {
       if (state === 'serving' || state === 'draining') {

@@ -66,14 +66,19 @@ export function httpOverviewDashboard(target: MonitoredKeyServer): DashboardSpec
         queries: [{ expr: ratio('5..'), legend: '5xx' }, { expr: ratio('4..'), legend: '4xx' }],
       },
       {
-        type: 'timeseries', title: 'Latency percentiles', unit: 's', width: 12, min: 0,
+        type: 'timeseries', title: 'Latency percentiles', unit: 's', width: 8, min: 0,
         description: `From the ${metric.httpRequestDurationSeconds} histogram of served requests.`,
         queries: [0.5, 0.95, 0.99].map((quantile) => quantileQuery(metric.httpRequestDurationSeconds, served, quantile)),
       },
       {
-        type: 'timeseries', title: 'In-flight requests', unit: 'short', width: 12, min: 0,
+        type: 'timeseries', title: 'In-flight requests', unit: 'short', width: 8, min: 0,
         description: 'Requests being processed right now, per pod: a rising line means the server is saturated.',
         queries: [{ expr: `sum by (pod) (${metric.httpRequestsInFlight}${all})`, legend: '{{pod}}' }],
+      },
+      {
+        type: 'timeseries', title: 'Refused before routing', unit: 'reqps', width: 8, min: 0,
+        description: 'Requests the HTTP parser refused (400 malformed, 408 too slow, 431 headers too large): scanners, slow-loris clients or a broken proxy.',
+        queries: [{ expr: `sum by (code) (rate(${metric.httpRequestsRejectedTotal}${all}${rateInterval}))`, legend: '{{code}}' }],
       },
       {
         type: 'timeseries', title: 'CPU', unit: 'short', width: 8, min: 0,

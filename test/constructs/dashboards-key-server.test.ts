@@ -66,7 +66,7 @@ describe('key server dashboards', () => {
     const names = queries.flatMap(({ expr }) => metricNamesIn(expr));
     expect(names.filter((name) => !isKnownMetricName(name))).toEqual([]);
     // The dashboards cover every metric the server defines.
-    for (const name of [metric.httpRequestsTotal, metric.httpRequestsInFlight, metric.keyGenerationsTotal, metric.tlsCertificateExpiryTimestampSeconds, metric.tlsCertificateReloadsTotal]) {
+    for (const name of [metric.httpRequestsTotal, metric.httpRequestsInFlight, metric.httpRequestsRejectedTotal, metric.keyGenerationsTotal, metric.tlsCertificateExpiryTimestampSeconds, metric.tlsCertificateReloadsTotal]) {
       expect(names).toContain(name);
     }
     for (const histogram of [metric.httpRequestDurationSeconds, metric.keyGenerationDurationSeconds, metric.keyLengthDistribution]) {

@@ -44,6 +44,7 @@ const keyServerNames = new Set<string>([
   'up',
   metric.httpRequestsTotal,
   metric.httpRequestsInFlight,
+  metric.httpRequestsRejectedTotal,
   metric.keyGenerationsTotal,
   metric.tlsCertificateExpiryTimestampSeconds,
   metric.tlsCertificateReloadsTotal,

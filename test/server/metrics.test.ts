@@ -1,7 +1,8 @@
 // Metric names, labels and cardinality, read back from /metrics over real sockets.
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as names from '../../server/metric-names';
-import { methodLabel } from '../../server/metrics';
+import { methodLabel, rejectionStatus } from '../../server/metrics';
 import { fetchText, mapConcurrently, parsePrometheusText, sampleValue, samplesOf, type Sample } from './helpers/http';
 import { startTestServer, type RunningTestServer } from './helpers/server';
 
@@ -10,6 +11,32 @@ async function scrape(url: string): Promise<Sample[]> {
   expect(response.status).toBe(200);
   return parsePrometheusText(response.body);
 }
+
+/** Sends `text` on a plain TCP connection and resolves with everything the server wrote before closing it. */
+function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let received = '';
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
+
+describe('rejectionStatus', () => {
+  it.each([
+    ['HPE_HEADER_OVERFLOW', 431],
+    ['ERR_HTTP_REQUEST_TIMEOUT', 408],
+    ['HPE_INVALID_METHOD', 400],
+    ['HPE_UNEXPECTED_CONTENT_LENGTH', 400],
+    [undefined, 400],
+    ['ECONNRESET', undefined],
+    ['EPIPE', undefined],
+  ])('answers parser error %s with %s', (code, status) => {
+    expect(rejectionStatus(code)).toBe(status);
+  });
+});
 
 describe('metrics', () => {
   let running: RunningTestServer;
@@ -36,6 +63,20 @@ describe('metrics', () => {
     for (const handler of handlerValues) {
       expect(Object.values(names.handlers)).toContain(handler);
     }
+  });
+
+  it('counts requests the HTTP parser refuses (431 oversized headers, 400 malformed) while answering them as Node does', async () => {
+    const before = await scrape(running.url);
+    for (const code of ['400', '408', '431']) {
+      expect(sampleValue(before, names.httpRequestsRejectedTotal, { code })).toBe(0);
+    }
+    const oversized = await fetchText(`${running.url}/key/16`, { headers: { 'X-Padding': 'a'.repeat(10_000) } });
+    expect(oversized.status).toBe(431);
+    expect(await rawExchange(running.addresses.port, 'NOT A REQUEST\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nConnection: close\r\n\r\n$/);
+    const after = await scrape(running.url);
+    expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '431' })).toBe(1);
+    expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '400' })).toBe(1);
+    expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '408' })).toBe(0);
   });
 
   it('observes request durations as a histogram with the same labels', async () => {
