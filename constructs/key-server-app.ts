@@ -231,7 +231,7 @@ export interface KeyServerAppProps {
    */
   readonly podDisruptionBudget?: KeyServerDisruptionBudgetProps | false;
   /**
-   * Clients allowed to reach the `https` port.
+   * Clients allowed to reach the `https` port; at least one when given (leave it out to admit any source).
    * @default - any source
    */
   readonly allowedClients?: PeerSelector[];
@@ -478,8 +478,7 @@ export class KeyServerApp extends Construct {
         selectorLabels: this.selectorLabels,
         httpsPortName: this.httpsPortName,
         metricsPortName: this.metricsPortName,
-        allowedClients: (props.allowedClients ?? []).map((peer, i) => validatedPeer(`allowedClients[${i}]`, peer)),
-        allowAnyClient: props.allowedClients === undefined,
+        allowedClients: props.allowedClients === undefined ? 'any' : validatedClients(props.allowedClients),
         prometheusSelector: this.prometheusSelector,
         egress,
       }),
@@ -629,8 +628,8 @@ export interface NetworkPolicyInput {
   readonly selectorLabels: Record<string, string>;
   readonly httpsPortName: string;
   readonly metricsPortName: string;
-  readonly allowedClients: PeerSelector[];
-  readonly allowAnyClient: boolean;
+  /** The peers admitted to the `https` port, or `'any'` for every source; never empty. */
+  readonly allowedClients: PeerSelector[] | 'any';
   readonly prometheusSelector: Required<PrometheusSelector>;
   readonly egress: EgressPolicy;
 }
@@ -648,7 +647,7 @@ export function networkPolicySpec(input: NetworkPolicyInput): kplus.k8s.NetworkP
     ingress: [
       {
         ports: [tcp(input.httpsPortName)],
-        from: input.allowAnyClient ? undefined : input.allowedClients.map(toPeer),
+        from: input.allowedClients === 'any' ? undefined : clientPeers(input.allowedClients),
       },
       {
         ports: [tcp(input.metricsPortName)],
@@ -666,6 +665,20 @@ function toPeer(peer: PeerSelector): kplus.k8s.NetworkPolicyPeer {
     namespaceSelector: peer.namespaceLabels === undefined ? undefined : { matchLabels: peer.namespaceLabels },
     podSelector: { matchLabels: peer.podLabels ?? {} },
   };
+}
+
+/** An empty list would be an ingress rule with no `from`, which Kubernetes reads as every source. */
+function validatedClients(clients: PeerSelector[]): PeerSelector[] {
+  if (clients.length === 0) {
+    throw new Error('allowedClients must list at least one client; leave it out to admit any source');
+  }
+  return clients.map((peer, i) => validatedPeer(`allowedClients[${i}]`, peer));
+}
+
+function clientPeers(clients: PeerSelector[]): kplus.k8s.NetworkPolicyPeer[] {
+  // Same reason as validatedClients: an empty `from` admits everyone, the opposite of what a list means.
+  if (clients.length === 0) throw new Error('allowedClients must not be empty (an empty `from` admits every source)');
+  return clients.map(toPeer);
 }
 
 function validatedPeer(prop: string, peer: PeerSelector): PeerSelector {

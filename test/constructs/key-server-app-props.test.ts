@@ -44,6 +44,7 @@ describe('KeyServerApp props validation', () => {
     ['a host with a scheme', { host: 'https://0.0.0.0' }, /^host must be an IP address or host name/],
     ['unknown egress policy', { egress: 'all' as never }, /^egress must be one of 'none', 'dns'; got 'all'$/],
     ['invalid Prometheus label value', { prometheusSelector: { podLabels: { app: 'bad value' } } }, /^prometheusSelector.podLabels\['app'\] must be usable as a label value/],
+    ['an empty client list, which Kubernetes would read as every source', { allowedClients: [] }, /^allowedClients must list at least one client; leave it out to admit any source$/],
     ['invalid client label key', { allowedClients: [{ podLabels: { 'bad key!': 'x' } }] }, /^allowedClients\[0\].podLabels has an invalid label key 'bad key!'$/],
     ['non-DNS ingress host', { ingress: { host: 'Keys Example' } }, /^ingress.host must be a DNS subdomain/],
     ['non-DNS cluster domain', { clusterDomain: 'cluster_local' }, /^clusterDomain must be a DNS subdomain/],

@@ -1,5 +1,5 @@
 // The NetworkPolicy of KeyServerApp: who may reach the https and metrics ports, and where the pods may go.
-import { KeyServerApp, KeyServerAppProps } from '../../constructs';
+import { KeyServerApp, KeyServerAppProps, networkPolicySpec } from '../../constructs';
 import { admits, peerIn } from './helpers/network-policy';
 import { only, synthesize } from './helpers/synth';
 
@@ -43,6 +43,13 @@ describe('KeyServerApp NetworkPolicy', () => {
     expect(admits(policy, peerIn('payments', { app: 'checkout' }), app.httpsPortName)).toBe(true);
     expect(admits(policy, peerIn('payments', { app: 'other' }), app.httpsPortName)).toBe(false);
     expect(admits(policy, peerIn('default', { app: 'checkout' }), app.httpsPortName)).toBe(false);
+  });
+
+  test('never writes an https rule with an empty from, which would admit every source', () => {
+    expect(() => networkPolicySpec({
+      selectorLabels: { app: 'keys' }, httpsPortName: 'https', metricsPortName: 'metrics', allowedClients: [],
+      prometheusSelector: { namespaceLabels: {}, podLabels: {} }, egress: 'none',
+    })).toThrow(/^allowedClients must not be empty/);
   });
 
   test('follows a custom Prometheus selector', () => {

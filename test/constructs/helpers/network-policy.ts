@@ -15,7 +15,8 @@ export function admits(policy: any, peer: Peer, portName: string): boolean {
   if (!(policy.spec.policyTypes ?? ['Ingress']).includes('Ingress')) return true;
   return (policy.spec.ingress ?? []).some((rule: any) => {
     const portMatches = rule.ports === undefined || rule.ports.some((p: any) => p.port === undefined || p.port === portName);
-    const peerMatches = rule.from === undefined || rule.from.some((from: any) => {
+    // Kubernetes reads a missing or empty `from` as every source.
+    const peerMatches = rule.from === undefined || rule.from.length === 0 || rule.from.some((from: any) => {
       if (from.ipBlock !== undefined) return false;
       const namespaceMatches = from.namespaceSelector === undefined
         ? peer.namespace === policy.metadata.namespace
