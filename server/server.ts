@@ -147,11 +147,14 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     isReady: () => state === 'serving',
     isDraining: () => state === 'draining' || state === 'closed',
   };
-  const servers: Array<{ server: http.Server; port: number; routes: RouteSet }> = [
-    { server: createListener('all'), port: config.srvPort, routes: 'all' },
+  const servers: Array<{ server: http.Server; port: number; routes: RouteSet; sockets: Set<Socket> }> = [
+    { server: createListener('all'), port: config.srvPort, routes: 'all', sockets: new Set() },
   ];
   if (config.metricsPort !== undefined) {
-    servers.push({ server: createListener('metrics-only'), port: config.metricsPort, routes: 'metrics-only' });
+    servers.push({ server: createListener('metrics-only'), port: config.metricsPort, routes: 'metrics-only', sockets: new Set() });
+  }
+  for (const { server, sockets } of servers) {
+    trackSockets(server, sockets);
   }
 
   function createListener(routes: RouteSet): http.Server {
@@ -162,11 +165,14 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
     };
+    // A client that has not finished its TLS handshake gets as long as one that has not finished its headers, not
+    // Node's 120 s: port scans and load-balancer TCP checks must not hold sockets open for minutes.
+    const tlsOptions: https.ServerOptions = { handshakeTimeout: limits.headersTimeoutMs };
     const listener = createRequestListener(dependencies, routes);
     const server =
       certificate === undefined
         ? http.createServer(serverOptions, listener)
-        : https.createServer({ ...serverOptions, ...secureContextOptions(certificate) }, listener);
+        : https.createServer({ ...serverOptions, ...tlsOptions, ...secureContextOptions(certificate) }, listener);
     // Older Node versions ignore some of these as constructor options; the properties work everywhere.
     server.headersTimeout = limits.headersTimeoutMs;
     server.requestTimeout = limits.requestTimeoutMs;
@@ -273,7 +279,7 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
       // Endpoints controllers and load balancers need this long to stop sending new traffic here.
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDelay * 1000));
     }
-    await Promise.all(servers.map(({ server }) => drain(server, drainTimeoutMs)));
+    await Promise.all(servers.map(({ server, sockets }) => drain(server, sockets, drainTimeoutMs)));
     state = 'closed';
     logger.info('stopped');
   }
@@ -297,23 +303,52 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
   };
 }
 
-/** Stops accepting, closes idle keep-alive connections, waits for in-flight requests, cuts what remains at the deadline. */
-async function drain(server: http.Server, timeoutMs: number): Promise<void> {
+/** Milliseconds `close()` waits for the listener to report closed after every socket was destroyed at the deadline. */
+const AFTER_DEADLINE_MS = 1000;
+
+/**
+ * Keeps every accepted TCP socket in `sockets` until it closes. `closeAllConnections()` knows only connections that
+ * reached HTTP; over TLS that is after the handshake, so a socket still shaking hands (a port scan, a load balancer's
+ * TCP check) is known only here. One Set entry per connection, nothing per request.
+ */
+function trackSockets(server: http.Server, sockets: Set<Socket>): void {
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+}
+
+/**
+ * Stops accepting, closes idle keep-alive connections, waits for in-flight requests, cuts what remains at the
+ * deadline (HTTP connections and sockets that never got that far), and never waits unbounded after it.
+ */
+async function drain(server: http.Server, sockets: Set<Socket>, timeoutMs: number): Promise<void> {
   if (!server.listening) {
     return;
   }
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  let deadline: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<void>((resolve) => {
-    deadline = setTimeout(() => {
-      server.closeAllConnections();
-      resolve();
-    }, timeoutMs);
+  if (await settlesWithin(closed, timeoutMs)) {
+    return;
+  }
+  server.closeAllConnections();
+  for (const socket of sockets) {
+    socket.destroy();
+  }
+  await settlesWithin(closed, AFTER_DEADLINE_MS);
+}
+
+/** Resolves true when `promise` settles within `ms`, false when the time runs out first (the timer is cleared either way). */
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(resolve, ms, false);
   });
-  await Promise.race([closed, timedOut]);
-  clearTimeout(deadline);
-  await closed;
+  try {
+    return await Promise.race([promise.then(() => true as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function closeQuietly(server: http.Server): Promise<void> {

@@ -1,9 +1,20 @@
 // Graceful shutdown: /ready turns 503 at once, in-flight requests complete, idle connections close, close() ends.
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as names from '../../server/metric-names';
 import { fetchText, type TestResponse } from './helpers/http';
 import { createKeyServer } from '../../server/server';
 import { startTestServer, testConfig } from './helpers/server';
+import { createTestCertificate, makeTempDirectory } from './helpers/tls';
+
+/** Resolves with `promise`'s settling, or with 'timed out' after `ms` (so a hang fails the test with a clear value). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timed out'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed out'>((resolve) => {
+    timer = setTimeout(resolve, ms, 'timed out');
+  });
+  return Promise.race([promise, timedOut]).finally(() => clearTimeout(timer));
+}
 
 /** Waits, in bounded 20 ms steps, until the server reports `count` requests in flight. */
 async function waitForInFlight(registry: import('prom-client').Registry, count: number): Promise<void> {
@@ -74,6 +85,31 @@ describe('graceful shutdown', () => {
     await running.stop();
     expect(Date.now() - startedAt).toBeLessThan(2000);
     expect(await stuck).toBe('cut');
+  });
+
+  it('cuts a TCP connection that never finished its TLS handshake at the drain deadline', async () => {
+    const temp = makeTempDirectory();
+    const certificate = createTestCertificate(temp.directory);
+    const running = await startTestServer(
+      { tls: { certFile: certificate.certFile, keyFile: certificate.keyFile } },
+      { drainTimeout: 0.3 },
+    );
+    const scanner = net.connect(running.addresses.port, '127.0.0.1');
+    try {
+      const scannerClosed = new Promise<void>((resolve) => scanner.on('close', () => resolve()));
+      scanner.on('error', () => undefined);
+      await new Promise<void>((resolve) => scanner.once('connect', () => resolve()));
+      // A full request on a second connection: the server has accepted the first by the time this is answered.
+      expect((await fetchText(`${running.url}/health`)).status).toBe(200);
+
+      const startedAt = Date.now();
+      expect(await within(running.stop().then(() => 'closed'), 5000)).toBe('closed');
+      expect(Date.now() - startedAt).toBeLessThan(300 + 1000);
+      expect(await within(scannerClosed.then(() => 'cut'), 1000)).toBe('cut');
+    } finally {
+      scanner.destroy();
+      temp.remove();
+    }
   });
 
   it('rejects listen() when the port is taken and releases the listener that did start', async () => {
