@@ -109,7 +109,9 @@ const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  * - the key server, over https, with the same `job`/`namespace`/`service`/`pod`/`container`/`endpoint` labels a
  *   ServiceMonitor produces, so rules and dashboards work unchanged in both modes;
  * - Services and pods annotated `prometheus.io/scrape: "true"` (kube-state-metrics, exporters), the convention
- *   of Prometheus's own Kubernetes example;
+ *   of Prometheus's own Kubernetes example. These jobs honor the labels the exporter reports: kube-state-metrics
+ *   describes other pods, and its `namespace`/`pod` must win over its own target labels, or the Kubernetes alerts,
+ *   which select the key server's namespace and pods, would only ever see `exported_namespace`/`exported_pod`;
  * - Prometheus itself, and with `scrapeKubelet` the kubelets' cAdvisor.
  */
 export function standalonePrometheusConfig(options: StandalonePrometheusConfigOptions): PrometheusConfig {
@@ -157,6 +159,7 @@ export function standalonePrometheusConfig(options: StandalonePrometheusConfigOp
       },
       {
         job_name: 'kubernetes-service-endpoints',
+        honor_labels: true,
         kubernetes_sd_configs: discovery('endpoints'),
         relabel_configs: [
           { source_labels: ['__meta_kubernetes_service_annotation_prometheus_io_scrape'], regex: 'true', action: 'keep' },
@@ -169,6 +172,7 @@ export function standalonePrometheusConfig(options: StandalonePrometheusConfigOp
       },
       {
         job_name: 'kubernetes-pods',
+        honor_labels: true,
         kubernetes_sd_configs: discovery('pod'),
         relabel_configs: [
           { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], regex: 'true', action: 'keep' },
