@@ -1,4 +1,5 @@
 // The standalone Alertmanager's alertmanager.yml as a plain object: a route tree by severity and receivers for the user to fill in.
+import type { KeyServerAlertName } from './rules/key-server-rules';
 
 /** Receivers the route tree sends to; each starts with no integration, so nothing is sent until the user adds one. */
 export const alertmanagerReceivers = ['default', 'critical', 'warning'] as const;
@@ -10,9 +11,15 @@ export interface AlertmanagerConfig {
   readonly inhibit_rules: ReadonlyArray<Record<string, unknown>>;
 }
 
+/** Alerts made redundant by another of the same namespace and job: the slow burn says less than the fast burn. */
+const inhibitions: ReadonlyArray<{ readonly source: KeyServerAlertName; readonly target: KeyServerAlertName }> = [
+  { source: 'KeyServerErrorBudgetBurnFast', target: 'KeyServerErrorBudgetBurnSlow' },
+];
+
 /**
  * Critical alerts (pages) and warnings (tickets) go to their own receivers, everything else to `default`.
- * A critical alert silences warnings of the same job (a fast burn makes the slow burn redundant).
+ * Only the named pairs inhibit: a critical alert about one thing (a pod down) must not hide a warning about
+ * another (a certificate about to expire) just because both come from the same job.
  */
 export function alertmanagerConfig(): AlertmanagerConfig {
   return {
@@ -28,8 +35,8 @@ export function alertmanagerConfig(): AlertmanagerConfig {
       ],
     },
     receivers: alertmanagerReceivers.map((name) => ({ name })),
-    inhibit_rules: [
-      { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['namespace', 'job'] },
-    ],
+    inhibit_rules: inhibitions.map(({ source, target }) => ({
+      source_matchers: [`alertname="${source}"`], target_matchers: [`alertname="${target}"`], equal: ['namespace', 'job'],
+    })),
   };
 }
