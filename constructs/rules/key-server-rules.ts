@@ -260,10 +260,13 @@ function alertingRules(options: ResolvedRuleOptions): AlertingRule[] {
       `${metric.tlsCertificateExpiryTimestampSeconds}${scrapeSelector(target)} - time() < ${expirySeconds}`,
       'Key server certificate expires soon',
       `The certificate served by ${where} {{ with $labels.pod }}(pod {{ . }}) {{ end }}expires in {{ $value | humanizeDuration }}; renewal (cert-manager) or the hot reload is not working.`),
+    // The server counts every failed check (at least one per 30 s poll) while the files stay broken, so the counter
+    // keeps growing for as long as the pair is broken and stops once a good pair loads: the alert holds exactly as
+    // long, and 5 minutes (several scrapes at any sane interval) bounds how long it outlives the fix.
     alert('KeyServerCertificateReloadFailing', 'warning', '1m',
-      `increase(${metric.tlsCertificateReloadsTotal}${scrapeSelector(target, 'result="failure"')}[15m]) > 0`,
+      `increase(${metric.tlsCertificateReloadsTotal}${scrapeSelector(target, 'result="failure"')}[5m]) > 0`,
       'Key server failed to reload its certificate',
-      `${where} {{ with $labels.pod }}(pod {{ . }}) {{ end }}failed to load a changed certificate in the last 15 minutes and keeps serving the previous one.`),
+      `${where} {{ with $labels.pod }}(pod {{ . }}) {{ end }}cannot load the certificate files on disk (failed checks in the last 5 minutes) and keeps serving the previous certificate.`),
   ];
   return rules;
 }

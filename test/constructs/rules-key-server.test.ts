@@ -337,14 +337,32 @@ describe('key server alerts under promtool test rules', () => {
     }]);
   });
 
-  it('fire KeyServerCertificateReloadFailing after a failed reload and clear 15 minutes later', () => {
+  const reloadFailing = { ...jobLabels, severity: 'warning', service: 'key-server', endpoint: 'metrics', pod: 'key-server-5d8f7c9b4-x7k2p', instance: '10.0.0.7:9090', container: 'key-server', result: 'failure' };
+
+  it('keep KeyServerCertificateReloadFailing firing for as long as the certificate files stay broken, and clear within 5 minutes of the fix', () => {
     run([{
-      name: 'one failed reload at minute 2',
+      // The server's 30 s poll counts a failure on every check while the pair is broken: from minute 1 to minute 41.
+      name: 'broken for 40 minutes, then fixed',
+      interval: '30s',
+      inputSeries: [{ series: `${metric.tlsCertificateReloadsTotal}{${scraped},result="failure"}`, values: '0 0 1+1x80 81x40' }],
+      alertRuleTests: [
+        { evalTime: '30s', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [] },
+        { evalTime: '3m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [{ expLabels: reloadFailing }] },
+        { evalTime: '31m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [{ expLabels: reloadFailing }] },
+        { evalTime: '41m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [{ expLabels: reloadFailing }] },
+        { evalTime: '47m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [] },
+      ],
+    }]);
+  });
+
+  it('fire KeyServerCertificateReloadFailing on a single failed check and clear 5 minutes later', () => {
+    run([{
+      name: 'one failed check at minute 2, a good pair by the next poll',
       interval: '1m',
       inputSeries: [{ series: `${metric.tlsCertificateReloadsTotal}{${scraped},result="failure"}`, values: '0 0 1x30' }],
       alertRuleTests: [
-        { evalTime: '4m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [{ expLabels: { ...jobLabels, severity: 'warning', service: 'key-server', endpoint: 'metrics', pod: 'key-server-5d8f7c9b4-x7k2p', instance: '10.0.0.7:9090', container: 'key-server', result: 'failure' } }] },
-        { evalTime: '25m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [] },
+        { evalTime: '4m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [{ expLabels: reloadFailing }] },
+        { evalTime: '8m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [] },
       ],
     }]);
   });
