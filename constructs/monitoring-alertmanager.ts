@@ -17,7 +17,9 @@ export interface StandaloneAlertmanagerProps {
   readonly alertSenderLabels: Readonly<Record<string, string>>;
   /**
    * An existing Secret holding `alertmanager.yml` with your receivers' integrations. Without it the construct
-   * writes a Secret with the route tree and receivers that send nothing, for you to fill in.
+   * writes a Secret with the route tree and receivers that send nothing; copy that, do not edit it (the next apply
+   * restores it). Alertmanager reads the file at start (nothing sends it a reload); the pod template carries a checksum of this name, so
+   * naming a new Secret rolls the pods, while changing the same Secret needs a rollout restart.
    * @default - a generated Secret `alertmanager-config` without integrations
    */
   readonly existingConfigSecretName?: string;

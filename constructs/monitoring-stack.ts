@@ -90,7 +90,8 @@ export interface StandaloneModeProps {
    */
   readonly grafanaAdminSecretName?: string;
   /**
-   * Existing Secret holding `alertmanager.yml` with real receivers.
+   * Existing Secret holding `alertmanager.yml` with real receivers. Alertmanager reads it at start (nothing sends it a reload): after
+   * changing it, `kubectl rollout restart statefulset/alertmanager`, or name a new Secret here (the pods roll).
    * @default - a generated Secret with the route tree and receivers that send nothing yet
    */
   readonly alertmanagerConfigSecretName?: string;

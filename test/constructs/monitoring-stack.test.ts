@@ -255,6 +255,12 @@ describe('MonitoringStack standalone options', () => {
     expect(only(monitoring, 'StatefulSet', 'alertmanager').spec.template.spec.volumes[0].secret.secretName).toBe('alertmanager-receivers');
   });
 
+  it('rolls Alertmanager when alertmanagerConfigSecretName names another Secret, the documented way to change its config', () => {
+    const template = (secret: string) => only(build({ mode: 'standalone', standalone: { alertmanagerConfigSecretName: secret } }).monitoring, 'StatefulSet', 'alertmanager').spec.template;
+    expect(template('alertmanager-receivers-v2')).not.toEqual(template('alertmanager-receivers-v1'));
+    expect(template('alertmanager-receivers-v1')).toEqual(template('alertmanager-receivers-v1'));
+  });
+
   it.each<[string, StackOptions, RegExp]>([
     ['an unknown mode', { mode: 'sidecar' as any }, /mode must be one of 'operator', 'standalone'/],
     ['standalone options in operator mode', { mode: 'operator', standalone: {} }, /standalone is only allowed with mode 'standalone'/],
