@@ -229,19 +229,27 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     return (server.address() as AddressInfo).port;
   }
 
+  let binding: Promise<unknown> | undefined;
   async function listen(): Promise<ListeningAddresses> {
-    if (state !== 'starting') {
-      throw new Error(`listen() called on a server that is ${state}`);
+    if (state !== 'starting' || binding !== undefined) {
+      throw new Error(`listen() called on a server that is ${binding === undefined ? state : 'already listening'}`);
     }
+    const bound = Promise.all(servers.map(({ server, port }) => listenOne(server, port)));
+    binding = bound.catch(() => undefined);
     let ports: number[];
     try {
-      ports = await Promise.all(servers.map(({ server, port }) => listenOne(server, port)));
+      ports = await bound;
     } catch (error) {
       watcher?.close();
       authenticator?.close();
       await Promise.all(servers.map(({ server }) => closeQuietly(server)));
       state = 'closed';
       throw error;
+    }
+    if (state !== 'starting') {
+      // close() came while the ports were being bound; it waits for this, so it ends with nothing listening.
+      await Promise.all(servers.map(({ server }) => closeQuietly(server)));
+      throw new Error('the server was closed before it started listening');
     }
     state = 'serving';
     const addresses = describeAddresses(config, certificate !== undefined, ports);
@@ -272,6 +280,8 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     state = 'draining';
     watcher?.close();
     authenticator?.close();
+    // A listen() still binding its ports sees the state change and closes them itself; wait for that.
+    await binding;
     if (wasServing && config.shutdownDelay > 0) {
       logger.info('shutting down: /ready answers 503, still serving during the shutdown delay', {
         shutdownDelay: config.shutdownDelay,

@@ -31,6 +31,16 @@ async function waitForInFlight(registry: import('prom-client').Registry, count: 
   }
 }
 
+/** A port that was free a moment ago (bound to port 0, then released). */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  probe.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => probe.once('listening', () => resolve()));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 describe('graceful shutdown', () => {
   it('answers /ready with 503 during the shutdown delay while still serving keys, and completes every in-flight request', async () => {
     // Fault latency holds each /key request in flight for 300 ms, long enough to close the server under them.
@@ -121,6 +131,17 @@ describe('graceful shutdown', () => {
     } finally {
       await occupant.stop();
     }
+  });
+
+  it('ends closed with nothing listening when close() comes while listen() is still binding its ports', async () => {
+    const port = await freePort();
+    const server = createKeyServer(testConfig({ srvPort: port }));
+    const listening = server.listen();
+    const closed = server.close();
+    await expect(listening).rejects.toThrow(/closed before it started listening/);
+    await closed;
+    expect(server.state).toBe('closed');
+    await expect(fetchText(`http://127.0.0.1:${port}/health`)).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('moves from starting to serving to closed, and close() may be called twice', async () => {
