@@ -181,7 +181,7 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     // way, is what lets a flood of oversized or malformed requests show in the metrics.
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       const status = rejectionStatus(error.code);
-      if (status !== undefined && socket.writable && socket.bytesWritten === 0) {
+      if (status !== undefined && socket.writable && !responseUnderway(socket as SocketWithResponse)) {
         metrics.recordRejectedRequest(status);
         socket.end(REJECTION_RESPONSES[status]);
       } else {
@@ -311,6 +311,22 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     },
     registry: metrics.registry,
   };
+}
+
+/**
+ * Node's private link from a socket to the response being written on it (`_httpMessage`, set by `http.Server`).
+ * Node's own clientError handler reads it for the same question; there is no public equivalent.
+ */
+interface SocketWithResponse extends Socket {
+  readonly _httpMessage?: { readonly _headerSent?: boolean } | null;
+}
+
+/**
+ * Whether a response has started on `socket`, so a status line now would corrupt it. Not `bytesWritten`: on a
+ * keep-alive connection that counts earlier, finished responses (and over TLS, the handshake).
+ */
+function responseUnderway(socket: SocketWithResponse): boolean {
+  return socket._httpMessage?._headerSent === true;
 }
 
 /** Milliseconds `close()` waits for the listener to report closed after every socket was destroyed at the deadline. */

@@ -1,10 +1,12 @@
 // Metric names, labels and cardinality, read back from /metrics over real sockets.
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import * as names from '../../server/metric-names';
 import { methodLabel, rejectionStatus } from '../../server/metrics';
 import { fetchText, mapConcurrently, parsePrometheusText, sampleValue, samplesOf, type Sample } from './helpers/http';
 import { startTestServer, type RunningTestServer } from './helpers/server';
+import { createTestCertificate, makeTempDirectory } from './helpers/tls';
 
 async function scrape(url: string): Promise<Sample[]> {
   const response = await fetchText(`${url}/metrics`);
@@ -19,6 +21,32 @@ function rawExchange(port: number, text: string): Promise<string> {
     let received = '';
     socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
+
+/**
+ * On one connection (plain TCP, or TLS when `secure`): sends GET /health, waits for its whole answer, then sends
+ * `second`, and resolves with everything received until the server closes the connection.
+ */
+function keepAliveExchange(port: number, secure: boolean, second: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onConnect = (): void => void socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const socket = secure
+      ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, onConnect)
+      : net.connect(port, '127.0.0.1', onConnect);
+    let received = '';
+    let sentSecond = false;
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`no answer within 5 s; received: ${received}`)));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      // The /health body is "ok\n": once it is in, the first response is complete and the connection idle.
+      if (!sentSecond && received.endsWith('\r\n\r\nok\n')) {
+        sentSecond = true;
+        socket.write(second);
+      }
+    });
     socket.on('close', () => resolve(received));
     socket.on('error', reject);
   });
@@ -77,6 +105,26 @@ describe('metrics', () => {
     expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '431' })).toBe(1);
     expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '400' })).toBe(1);
     expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '408' })).toBe(0);
+  });
+
+  it.each([
+    ['plain HTTP', false],
+    ['TLS', true],
+  ])('answers and counts a 431 on a %s keep-alive connection that already carried a response', async (_name, secure) => {
+    const temp = makeTempDirectory();
+    const certificate = createTestCertificate(temp.directory);
+    const server = await startTestServer(secure ? { tls: { certFile: certificate.certFile, keyFile: certificate.keyFile } } : {});
+    try {
+      const oversized = `GET /key/16 HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'a'.repeat(10_000)}\r\n\r\n`;
+      const received = await keepAliveExchange(server.addresses.port, secure, oversized);
+      expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(received).toMatch(/\r\n\r\nok\nHTTP\/1\.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n$/);
+      const response = await fetchText(`${server.url}/metrics`);
+      expect(sampleValue(parsePrometheusText(response.body), names.httpRequestsRejectedTotal, { code: '431' })).toBe(1);
+    } finally {
+      await server.stop();
+      temp.remove();
+    }
   });
 
   it('observes request durations as a histogram with the same labels', async () => {
