@@ -72,8 +72,9 @@ describe('createRateLimiter', () => {
     }
     const microsecondsEach = ((performance.now() - startedAt) * 1000) / 10_000;
     expect(limiter.size).toBe(10_000);
-    // A scan of 10,000 buckets costs about 260 µs per new client; a constant-time eviction about 1 µs.
-    expect(microsecondsEach).toBeLessThan(20);
+    // A scan of 10,000 buckets costs about 260 µs per new client; a constant-time eviction 1 to 10 µs (the
+    // bound leaves room for a busy machine).
+    expect(microsecondsEach).toBeLessThan(50);
   });
 
   it.each([
