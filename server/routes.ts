@@ -130,10 +130,12 @@ export function createRequestListener(dependencies: RouteDependencies, routes: R
       response.setHeader('Connection', 'close');
     }
     response.writeHead(code, headers);
+    // Right after the headers go out, before anything else can throw: the handler's catch relies on "headers sent"
+    // meaning "no longer in flight", so the gauge drops exactly once whichever way the request ends.
+    metrics.requestFinished();
     response.end(body);
     const seconds = (performance.now() - startedAt) / 1000;
     metrics.recordRequest(handler, request.method ?? 'GET', code, seconds);
-    metrics.requestFinished();
     if (config.accessLog) {
       logger.info('request', { method: request.method, path: request.url, handler, code, durationMs: seconds * 1000 });
     }
@@ -320,6 +322,7 @@ export function createRequestListener(dependencies: RouteDependencies, routes: R
       if (!response.headersSent) {
         sendMessage(request, response, startedAt, handlers.unmatched, 500, 'Internal server error');
       } else {
+        // send() already took the request off the in-flight gauge when it wrote the headers.
         response.destroy();
       }
     }

@@ -3,9 +3,11 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import * as names from '../../server/metric-names';
-import { methodLabel, rejectionStatus } from '../../server/metrics';
+import { createRandomPool } from '../../server/keys';
+import { createServerMetrics, methodLabel, rejectionStatus } from '../../server/metrics';
+import { createRequestListener } from '../../server/routes';
 import { fetchText, mapConcurrently, parsePrometheusText, sampleValue, samplesOf, type Sample } from './helpers/http';
-import { startTestServer, type RunningTestServer } from './helpers/server';
+import { createCapturingLogger, startTestServer, testConfig, type RunningTestServer } from './helpers/server';
 import { createTestCertificate, makeTempDirectory } from './helpers/tls';
 
 async function scrape(url: string): Promise<Sample[]> {
@@ -189,6 +191,38 @@ describe('metrics', () => {
     expect(['GET', 'HEAD', 'POST', 'PROPFIND', 'constructor', undefined].map(methodLabel)).toEqual([
       'GET', 'HEAD', 'POST', 'OTHER', 'OTHER', 'OTHER',
     ]);
+  });
+});
+
+describe('in-flight gauge', () => {
+  it('drops back to 0 when a request fails after its headers were sent and the connection is cut', async () => {
+    const metrics = createServerMetrics({ maxSize: 1024, tls: false, accessControl: false });
+    // A fault after writeHead: the only way to reach the handler's "headers already sent" branch.
+    const failing = Object.assign(Object.create(metrics) as typeof metrics, {
+      recordRequest() {
+        throw new Error('injected failure after the headers were sent');
+      },
+    });
+    const { logger, records } = createCapturingLogger();
+    const listener = createRequestListener(
+      { config: testConfig(), metrics: failing, pool: createRandomPool(65536), logger, isReady: () => true, isDraining: () => false },
+      'all',
+    );
+    const server = http.createServer(listener);
+    server.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      for (let index = 0; index < 3; index++) {
+        await fetchText(`http://127.0.0.1:${port}/health`).catch(() => undefined);
+      }
+      expect(records.filter((record) => record.msg === 'request failed')).toHaveLength(3);
+      const inFlight = await metrics.registry.getSingleMetric(names.httpRequestsInFlight)?.get();
+      expect(inFlight?.values[0]?.value).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
