@@ -216,9 +216,13 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
           notAfter: pair.notAfter.toISOString(),
         });
       },
-      onFailure(error) {
+      onFailure(error, repeated) {
+        // Counted on every failed check, so an alert on the counter's increase holds while the pair stays broken;
+        // logged once per broken pair, so a poll every 30 s does not flood the log.
         metrics.recordCertificateReload('failure');
-        logger.error('TLS certificate reload failed; still serving the previous certificate', { error });
+        if (!repeated) {
+          logger.error('TLS certificate reload failed; still serving the previous certificate', { error });
+        }
       },
     });
   }

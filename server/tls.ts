@@ -2,6 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { watch, type FSWatcher, readFileSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { TlsFiles } from './config';
 
@@ -70,13 +71,27 @@ export interface CertificateWatcher {
 export interface CertificateWatcherOptions {
   /** Called with a new, verified pair. If it throws, the change counts as a failure and is retried on the next check. */
   readonly onReload: (pair: CertificatePair) => void;
-  /** Called once per distinct broken pair; the old pair stays in use. */
-  readonly onFailure: (error: Error) => void;
+  /**
+   * Called on every check that finds the files broken (after one retry), so a failure counter keeps rising for as
+   * long as the pair stays broken; `repeated` is true when this same broken pair was reported before (log it once).
+   * The old pair stays in use.
+   */
+  readonly onFailure: (error: Error, repeated: boolean) => void;
   /** Seconds between polls, the safety net for file systems where `fs.watch` sees nothing. @default 30 */
   readonly pollInterval?: number;
   /** Milliseconds to wait after a file event so a writer can finish both files. @default 200 */
   readonly settleDelayMs?: number;
+  /**
+   * Milliseconds before the one retry of a check that found the files broken: cert and key are two reads, and a
+   * check landing on a Kubernetes `..data` swap can read one old and one new file. @default 200
+   */
+  readonly retryDelayMs?: number;
 }
+
+/** What one read of the files found; a failure carries what was read, to tell a new broken pair from the same one. */
+type Attempt =
+  | { readonly outcome: 'unchanged' | 'reloaded' }
+  | { readonly outcome: 'failed'; readonly cert: Buffer; readonly key: Buffer; readonly error: Error };
 
 /**
  * Watches the directories holding the certificate and key. Directories, not files: Kubernetes updates a secret
@@ -85,42 +100,49 @@ export interface CertificateWatcherOptions {
  */
 export function watchCertificatePair(files: TlsFiles, initial: CertificatePair, options: CertificateWatcherOptions): CertificateWatcher {
   const settleDelayMs = options.settleDelayMs ?? 200;
+  const retryDelayMs = options.retryDelayMs ?? 200;
   let current = initial;
   let lastFailure: { cert: Buffer; key: Buffer } | undefined;
   let running: Promise<ReloadOutcome> = Promise.resolve('unchanged');
   let settleTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  async function checkOnce(): Promise<ReloadOutcome> {
+  async function attempt(): Promise<Attempt> {
     let cert: Buffer;
     let key: Buffer;
     try {
       [cert, key] = await Promise.all([fs.readFile(files.certFile), fs.readFile(files.keyFile)]);
     } catch (error) {
-      // Mid-swap a file can be briefly missing; report it once, like any broken pair, and keep the old one.
-      return reportFailure(Buffer.alloc(0), Buffer.alloc(0), error as Error);
+      // Mid-swap a file can be briefly missing: a failure like any broken pair, and the old one stays.
+      return { outcome: 'failed', cert: Buffer.alloc(0), key: Buffer.alloc(0), error: error as Error };
     }
     if (cert.equals(current.cert) && key.equals(current.key)) {
-      return 'unchanged';
+      return { outcome: 'unchanged' };
     }
     let pair: CertificatePair;
     try {
       pair = checkPair(cert, key, files);
       options.onReload(pair);
     } catch (error) {
-      return reportFailure(cert, key, error as Error);
+      return { outcome: 'failed', cert, key, error: error as Error };
     }
     current = pair;
     lastFailure = undefined;
-    return 'reloaded';
+    return { outcome: 'reloaded' };
   }
 
-  function reportFailure(cert: Buffer, key: Buffer, error: Error): ReloadOutcome {
-    const alreadyReported = lastFailure !== undefined && lastFailure.cert.equals(cert) && lastFailure.key.equals(key);
-    if (!alreadyReported) {
-      lastFailure = { cert, key };
-      options.onFailure(error);
+  async function checkOnce(): Promise<ReloadOutcome> {
+    let result = await attempt();
+    if (result.outcome === 'failed' && !closed) {
+      await delay(retryDelayMs, undefined, { ref: false });
+      result = await attempt();
     }
+    if (result.outcome !== 'failed') {
+      return result.outcome;
+    }
+    const repeated = lastFailure !== undefined && lastFailure.cert.equals(result.cert) && lastFailure.key.equals(result.key);
+    lastFailure = { cert: result.cert, key: result.key };
+    options.onFailure(result.error, repeated);
     return 'failed';
   }
 

@@ -82,7 +82,8 @@ describe('certificate rotation under steady traffic', () => {
       expect(oldAfterSwap).toEqual([]);
       expect(afterBroken.length).toBeGreaterThanOrEqual(50);
       expect(afterBroken.every((handshake) => handshake.serial === second.serialNumber)).toBe(true);
-      expect(await metric('failure')).toBe(1);
+      // Every check that finds the broken pair counts (file events here; the poll in production), so at least one.
+      expect(await metric('failure')).toBeGreaterThanOrEqual(1);
       expect(await metric('success')).toBe(1);
       expect(running.server.certificate?.serialNumber).toBe(second.serialNumber);
     } finally {
