@@ -28,9 +28,15 @@ export type RejectionStatus = 400 | 408 | 431;
 
 /**
  * The status for a request the HTTP parser refused, as Node itself would answer it (header overflow 431, timeout
- * 408, anything else malformed 400), or undefined when the client is gone and there is nobody to answer.
+ * 408, anything else malformed 400), or undefined when the client is gone or never got past TLS, and there is
+ * nobody to answer in HTTP.
  */
 export function rejectionStatus(errorCode: string | undefined): RejectionStatus | undefined {
+  // TLS errors (handshake timeout, not TLS at all, bad records) come before any HTTP: an HTTP answer written into a
+  // connection whose handshake failed never leaves, and the socket would linger instead of closing.
+  if (errorCode !== undefined && (errorCode.startsWith('ERR_TLS_') || errorCode.startsWith('ERR_SSL_'))) {
+    return undefined;
+  }
   switch (errorCode) {
     case 'ECONNRESET':
     case 'EPIPE':

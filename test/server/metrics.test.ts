@@ -63,6 +63,8 @@ describe('rejectionStatus', () => {
     [undefined, 400],
     ['ECONNRESET', undefined],
     ['EPIPE', undefined],
+    ['ERR_TLS_HANDSHAKE_TIMEOUT', undefined],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', undefined],
   ])('answers parser error %s with %s', (code, status) => {
     expect(rejectionStatus(code)).toBe(status);
   });

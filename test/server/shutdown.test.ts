@@ -122,6 +122,27 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('closes a TCP connection that does not start its TLS handshake within the headers timeout', async () => {
+    const temp = makeTempDirectory();
+    const certificate = createTestCertificate(temp.directory);
+    const running = await startTestServer(
+      { tls: { certFile: certificate.certFile, keyFile: certificate.keyFile } },
+      { limits: { headersTimeoutMs: 300 } },
+    );
+    const scanner = net.connect(running.addresses.port, '127.0.0.1');
+    try {
+      scanner.on('error', () => undefined);
+      const startedAt = Date.now();
+      const closedByServer = new Promise<string>((resolve) => scanner.on('close', () => resolve('closed')));
+      expect(await within(closedByServer, 5000)).toBe('closed');
+      expect(Date.now() - startedAt).toBeLessThan(300 + 1000);
+    } finally {
+      scanner.destroy();
+      await running.stop();
+      temp.remove();
+    }
+  });
+
   it('rejects listen() when the port is taken and releases the listener that did start', async () => {
     const occupant = await startTestServer();
     try {
