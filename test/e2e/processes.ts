@@ -1,19 +1,8 @@
 // Free ports, bounded polling and the key server as a child process, for the end-to-end test.
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { spawnCli, waitForLogLine } from '../server/helpers/cli';
 
-/** A port nobody listens on right now on 127.0.0.1 (the kernel's pick; released before it is returned). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '../server/helpers/http';
 
 /**
  * Polls `check` every `intervalMs` until it returns true, for at most `timeoutMs`. A string return means "not yet"

@@ -4,7 +4,7 @@ import * as fc from 'fast-check';
 import * as names from '../../server/metric-names';
 import { fetchText, parsePrometheusText, samplesOf } from '../server/helpers/http';
 import { startTestServer, type RunningTestServer } from '../server/helpers/server';
-import { rawExchange, statusCodes } from './helpers/raw';
+import { rawExchange, statusCodes } from '../server/helpers/raw';
 
 /** Text that would show an internal: a stack frame, a source path, an error class name. */
 const LEAK = /\bat [\w.<>]+ \(|node:internal|\/work\/|\/home\/|\/usr\/|\.[jt]s:\d+|\b(Type|Range|Reference|Syntax)Error\b/;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { startTestServer, type RunningTestServer } from '../server/helpers/server';
 import { createTestCertificate, makeTempDirectory, type TestCertificate } from '../server/helpers/tls';
-import { rawExchange, statusCodes } from './helpers/raw';
+import { rawExchange, statusCodes } from '../server/helpers/raw';
 
 /** Outcome of one handshake attempt: the negotiated protocol, or the error code. */
 function handshake(port: number, options: tls.ConnectionOptions): Promise<{ protocol?: string | null; error?: string; peer?: tls.DetailedPeerCertificate }> {

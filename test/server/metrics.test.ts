@@ -6,6 +6,7 @@ import * as names from '../../server/metric-names';
 import { createRandomPool } from '../../server/keys';
 import { createServerMetrics, methodLabel, rejectionStatus } from '../../server/metrics';
 import { createRequestListener } from '../../server/routes';
+import { rawExchange } from './helpers/raw';
 import { fetchText, mapConcurrently, parsePrometheusText, sampleValue, samplesOf, type Sample } from './helpers/http';
 import { createCapturingLogger, startTestServer, testConfig, type RunningTestServer } from './helpers/server';
 import { createTestCertificate, makeTempDirectory } from './helpers/tls';
@@ -14,18 +15,6 @@ async function scrape(url: string): Promise<Sample[]> {
   const response = await fetchText(`${url}/metrics`);
   expect(response.status).toBe(200);
   return parsePrometheusText(response.body);
-}
-
-/** Sends `text` on a plain TCP connection and resolves with everything the server wrote before closing it. */
-function rawExchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
-    let received = '';
-    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-    socket.on('close', () => resolve(received));
-    socket.on('error', reject);
-  });
 }
 
 /**
@@ -104,7 +93,9 @@ describe('metrics', () => {
     }
     const oversized = await fetchText(`${running.url}/key/16`, { headers: { 'X-Padding': 'a'.repeat(10_000) } });
     expect(oversized.status).toBe(431);
-    expect(await rawExchange(running.addresses.port, 'NOT A REQUEST\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nConnection: close\r\n\r\n$/);
+    const malformed = await rawExchange(running.addresses.port, 'NOT A REQUEST\r\n\r\n');
+    expect(malformed.closedByServer).toBe(true);
+    expect(malformed.received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nConnection: close\r\n\r\n$/);
     const after = await scrape(running.url);
     expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '431' })).toBe(1);
     expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '400' })).toBe(1);

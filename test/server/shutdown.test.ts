@@ -2,7 +2,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as names from '../../server/metric-names';
-import { fetchText, type TestResponse } from './helpers/http';
+import { fetchText, freePort, type TestResponse } from './helpers/http';
 import { createKeyServer } from '../../server/server';
 import { startTestServer, testConfig } from './helpers/server';
 import { createTestCertificate, makeTempDirectory } from './helpers/tls';
@@ -29,16 +29,6 @@ async function waitForInFlight(registry: import('prom-client').Registry, count: 
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** A port that was free a moment ago (bound to port 0, then released). */
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => probe.once('listening', () => resolve()));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 describe('graceful shutdown', () => {

@@ -1,6 +1,7 @@
 // A small HTTP(S) client for tests over real sockets, and a reader for the Prometheus text format.
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { createServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
 /** A whole response, read to the end. */
@@ -119,4 +120,16 @@ export async function mapConcurrently<T>(count: number, concurrency: number, tas
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return results;
+}
+
+/** A port nobody listens on right now on 127.0.0.1 (the kernel's pick; released before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }
