@@ -1,10 +1,10 @@
 // The server as the Pod runs it: uid 65534, its code read-only, and, traced by strace, no file written or created.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchText, mapConcurrently } from '../server/helpers/http';
 import { createTestCertificate, makeTempDirectory } from '../server/helpers/tls';
-import { compileServer, startServerProcess } from './helpers/compiled-server';
+import { compileServer, dependencyClosure, startServerProcess } from './helpers/compiled-server';
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
@@ -81,4 +81,38 @@ describe('unprivileged, read-only run', () => {
       remove();
     }
   }, 90_000);
+
+  // Needs root to start a process as uid 65534 (as every machine of this project runs the tests).
+  it(`runs as uid ${NOBODY} when the clone sits under a folder only its owner can open (mode 0700)`, async () => {
+    // As a clone under /root or in a `mktemp -d` folder: the runtime dependencies the server is built from are out
+    // of uid 65534's reach, so the compiled copy must carry its own.
+    const { directory, remove } = makeTempDirectory('key-server-private-clone-');
+    try {
+      const privateClone = join(directory, 'private-clone');
+      mkdirSync(privateClone, { mode: 0o700 });
+      const nodeModules = join(privateClone, 'node_modules');
+      for (const name of dependencyClosure(['prom-client'], join(__dirname, '..', '..', 'node_modules'))) {
+        cpSync(join(__dirname, '..', '..', 'node_modules', name), join(nodeModules, name), { recursive: true });
+      }
+      const app = join(directory, 'app');
+      const cliPath = compileServer(app, { nodeModules });
+      const certificate = createTestCertificate(directory);
+      chmodSync(certificate.keyFile, 0o444);
+      chmodSync(directory, 0o755);
+      execFileSync('chmod', ['-R', 'a+rX,a-w', app]);
+      const server = await startServerProcess(
+        cliPath,
+        ['--tls-cert', certificate.certFile, '--tls-key', certificate.keyFile, '--shutdown-delay', '0'],
+        { spawnOptions: { cwd: app, uid: NOBODY, gid: NOBODY } },
+      );
+      const response = await fetchText(`${server.url}/key/32`, { ca: certificate.certPem });
+      server.child.kill('SIGTERM');
+      const result = await server.exited;
+      expect(response.status).toBe(200);
+      expect(result.code).toBe(0);
+    } finally {
+      execFileSync('chmod', ['-R', 'u+w', directory]);
+      remove();
+    }
+  }, 60_000);
 });

@@ -1,29 +1,55 @@
 // The key server as production runs it: server/ compiled to JavaScript in a temp directory, started with plain node.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 import { waitForExit, waitForLogLine, type CliResult } from '../../server/helpers/cli';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 
+/** Where {@link compileServer} takes the runtime dependencies from. @default the clone's node_modules */
+export interface CompileOptions {
+  readonly nodeModules?: string;
+}
+
 /**
- * Transpiles every server/*.ts into `directory`/server and links node_modules, so `node <dir>/server/cli.js` runs.
- * Transpiling (not `npm run build`) takes well under a second, never touches the shared lib/, and the type check
- * is `npm test`'s first step anyway. Returns the path of cli.js.
+ * Transpiles every server/*.ts into `directory`/server and copies in the server's runtime dependencies, so
+ * `node <dir>/server/cli.js` runs from `directory` alone. A copy, not a link: the unprivileged run (uid 65534) must
+ * not need to enter the clone, which may sit under a folder only its owner can open (a clone under /root or in a
+ * `mktemp -d` folder). Transpiling (not `npm run build`) takes well under a second and never touches the shared
+ * lib/; the type check is `npm test`'s first step anyway. Returns the path of cli.js.
  */
-export function compileServer(directory: string): string {
+export function compileServer(directory: string, options: CompileOptions = {}): string {
   const { config } = ts.readConfigFile(join(REPO_ROOT, 'tsconfig.json'), ts.sys.readFile);
   const compilerOptions = ts.convertCompilerOptionsFromJson(config.compilerOptions, REPO_ROOT).options;
   const serverDirectory = join(directory, 'server');
   mkdirSync(serverDirectory, { recursive: true });
+  const imported = new Set<string>();
   for (const file of readdirSync(join(REPO_ROOT, 'server')).filter((name) => name.endsWith('.ts'))) {
     const source = readFileSync(join(REPO_ROOT, 'server', file), 'utf8');
+    for (const match of source.matchAll(/from '([^.'][^']*)'/g)) if (!match[1].startsWith('node:')) imported.add(match[1]);
     const output = ts.transpileModule(source, { compilerOptions: { ...compilerOptions, sourceMap: false, declaration: false }, fileName: file });
     writeFileSync(join(serverDirectory, file.replace(/\.ts$/, '.js')), output.outputText);
   }
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(directory, 'node_modules'));
+  const nodeModules = options.nodeModules ?? join(REPO_ROOT, 'node_modules');
+  for (const name of dependencyClosure([...imported], nodeModules)) {
+    cpSync(join(nodeModules, name), join(directory, 'node_modules', name), { recursive: true, dereference: true });
+  }
   return join(serverDirectory, 'cli.js');
+}
+
+/** `packages` and everything they depend on at run time, as installed (hoisted) in `nodeModules`. */
+export function dependencyClosure(packages: readonly string[], nodeModules: string): string[] {
+  const found = new Set<string>();
+  const pending = [...packages];
+  while (pending.length > 0) {
+    const name = pending.pop() as string;
+    if (found.has(name)) continue;
+    found.add(name);
+    const manifest = JSON.parse(readFileSync(join(nodeModules, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    pending.push(...Object.keys(manifest.dependencies ?? {}));
+  }
+  return [...found].sort();
 }
 
 /** A started server process with its output so far. */
