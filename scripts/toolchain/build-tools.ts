@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ToolModule, moduleDirectory, moduleOf, toolModules, toolsCacheDirectory } from './tools';
+import { ToolModule, moduleDirectory, moduleOf, programPath, toolModules, toolsCacheDirectory } from './tools';
 
 /** What a finished build leaves in its folder; a folder without it (or with other inputs) is built again. */
 const stampFile = 'build.json';
@@ -175,7 +175,7 @@ function processIsAlive(pid: number): boolean {
 }
 
 /** Takes the module's lock (a directory holding the owner's pid), waiting for a live owner and breaking a dead one's. */
-async function withLock<T>(lockDirectory: string, what: string, action: () => Promise<T>): Promise<T> {
+export async function withLock<T>(lockDirectory: string, what: string, action: () => Promise<T>): Promise<T> {
   const started = Date.now();
   let lastNotice = 0;
   for (;;) {
@@ -213,6 +213,20 @@ export async function ensureBuilt(tool: ToolModule, cacheDirectory = toolsCacheD
   await withLock(`${moduleDirectory(tool, cacheDirectory)}.lock`, tool.name, async () => {
     if (!isBuilt(tool, cacheDirectory)) await buildModule(tool, cacheDirectory);
   });
+}
+
+/**
+ * The path of a toolchain program, built first when it is not yet (tests call this, so a missing tool is built,
+ * never skipped); a failure names the program, its module and the reason.
+ */
+export async function requireProgram(program: string, cacheDirectory = toolsCacheDirectory()): Promise<string> {
+  const tool = moduleOf(program);
+  try {
+    await ensureBuilt(tool, cacheDirectory);
+  } catch (error) {
+    throw new ToolBuildError(`${program} (${tool.module}@${tool.moduleVersion}) could not be built: ${(error as Error).message}`);
+  }
+  return programPath(program, cacheDirectory);
 }
 
 /** The modules named on the command line (module or program names), or all of them. */
