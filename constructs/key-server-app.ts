@@ -654,9 +654,11 @@ export function networkPolicySpec(input: NetworkPolicyInput): kplus.k8s.NetworkP
         from: [toPeer(input.prometheusSelector)],
       },
     ],
+    // No egress rule at all denies all egress (policyTypes names Egress). Not `egress: []`: the API server drops an
+    // empty list, so every server-side apply would set it again, bump the generation and show as drift in GitOps.
     egress: input.egress === 'dns'
       ? [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: dns }]
-      : [],
+      : undefined,
   };
 }
 

@@ -41,7 +41,7 @@ describe('the API-server harness fails on planted faults', () => {
     serviceMonitor.spec.endpoints[0].scrapeTimout = serviceMonitor.spec.endpoints[0].scrapeTimeout;
     const result = await apply(serviceMonitor);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/unknown field "spec\.endpoints\[0\]\.scrapeTimout"/);
+    expect(result.stderr).toMatch(/\.spec\.endpoints\[0\]\.scrapeTimout: field not declared in schema/);
   });
 
   it('warns on a Deployment whose pods would violate the namespace\'s restricted Pod Security level', async () => {
