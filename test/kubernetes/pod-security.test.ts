@@ -18,9 +18,10 @@ interface Workload extends KubeObject {
  * `persistentVolumeClaim` volumes its controller adds (`<template>-<pod>`), so the Pod is valid on its own.
  */
 export function podFromTemplate(workload: Workload): KubeObject {
-  const name = `${workload.metadata.name}-0`;
+  // Not `<name>-0`: the controllers running beside the API server may have created that very pod already.
+  const name = `${workload.metadata.name}-admission-check`;
   const claimVolumes = (workload.spec.volumeClaimTemplates ?? []).map((claim) => ({
-    name: claim.metadata.name, persistentVolumeClaim: { claimName: `${claim.metadata.name}-${name}` },
+    name: claim.metadata.name, persistentVolumeClaim: { claimName: `${claim.metadata.name}-${workload.metadata.name}-0` },
   }));
   return {
     apiVersion: 'v1',
@@ -39,11 +40,19 @@ describe('Pod Security admission (restricted) of a real kube-apiserver', () => {
   let controlPlane: ControlPlane;
 
   beforeAll(async () => {
-    controlPlane = await startControlPlane();
+    // The controller manager creates each namespace's `default` ServiceAccount, which pods that name none run as.
+    controlPlane = await startControlPlane({ controllerManager: true });
     // The namespaces (with their pod-security labels) and the ServiceAccounts the pods name must exist.
     for (const directory of directories) {
       const applied = await controlPlane.kubectl(serverSideApplyArgs(directory));
       if (applied.code !== 0) throw new Error(`apply ${directory} failed: ${applied.stderr}`);
+    }
+    for (const namespace of new Set(workloads.map(({ workload }) => workload.metadata.namespace as string))) {
+      const deadline = Date.now() + 60_000;
+      while ((await controlPlane.kubectl(['get', 'serviceaccount', 'default', '-n', namespace])).code !== 0) {
+        if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${namespace}:\n${controlPlane.logTail('kube-controller-manager')}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     }
   }, 600_000);
 
