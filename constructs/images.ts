@@ -38,9 +38,12 @@ export function parseImageReference(prop: string, reference: string): ImageRefer
   if (extra.length > 0) fail('more than one @');
   if (digest !== undefined && !digestPattern.test(digest)) fail('a digest is sha256: and 64 lower-case hex digits');
   const firstSlash = nameAndTag.indexOf('/');
-  if (firstSlash < 0) fail('it names no registry (a bare name resolves to docker.io/library/…)');
-  const registry = nameAndTag.slice(0, firstSlash);
-  if (!registryPattern.test(registry)) fail(`'${registry}' is not a registry host (it needs a dot or a port, e.g. 'ghcr.io')`);
+  const registry = firstSlash < 0 ? '' : nameAndTag.slice(0, firstSlash);
+  // As container runtimes read it: the first component is a registry only with a dot, a port, or as localhost.
+  if (!/[.:]/.test(registry) && registry !== 'localhost') {
+    fail("it names no registry: a name without one ('key-server', 'grafana/grafana') is pulled from docker.io");
+  }
+  if (!registryPattern.test(registry)) fail(`'${registry}' is not a registry host`);
   const rest = nameAndTag.slice(firstSlash + 1);
   const colon = rest.lastIndexOf(':');
   const path = colon < 0 ? rest : rest.slice(0, colon);
