@@ -63,8 +63,10 @@ export function metaMonitoringRuleGroups(options: MetaMonitoringRuleOptions): Ru
         `increase(prometheus_rule_evaluation_failures_total{${prometheus}}[5m]) > 0`,
         'Prometheus fails to evaluate rules',
         '{{ printf "%.0f" $value }} rule evaluations of group {{ $labels.rule_group }} failed in 5 minutes: the alerts of that group cannot fire.'),
+      // Prometheus 3 counts in `sent` only the alerts delivered, so the share of failed attempts is errors over
+      // errors plus sent (kube-prometheus' errors / sent is +Inf or NaN when every attempt fails).
       alert('PrometheusErrorSendingAlerts', 'critical', '15m',
-        `rate(prometheus_notifications_errors_total{${prometheus}}[5m]) / rate(prometheus_notifications_sent_total{${prometheus}}[5m]) > 0.01`,
+        `rate(prometheus_notifications_errors_total{${prometheus}}[5m]) / (rate(prometheus_notifications_errors_total{${prometheus}}[5m]) + rate(prometheus_notifications_sent_total{${prometheus}}[5m])) > 0.01`,
         'Prometheus fails to send alerts to Alertmanager',
         '{{ $value | humanizePercentage }} of the alerts sent to {{ $labels.alertmanager }} failed in 5 minutes: alerts are not reaching anyone.'),
       alert('PrometheusTsdbCompactionsFailing', 'warning', '4h',
