@@ -29,7 +29,7 @@ function build(options: StackOptions): { objects: any[]; monitoring: any[]; stac
     stack = new MonitoringStack(scope, 'monitoring', { keyServer, runbookBaseUrl, ...options });
   });
   const ours = new Set(stack.node.findAll().map((construct) => construct.node.path));
-  const monitoring = objects.filter((object) => ours.has(pathOf(stack, object)));
+  const monitoring = objects.filter((object) => ours.has(pathOf(stack, object) ?? ''));
   return { objects, monitoring, stack };
 }
 
