@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { alertmanagerConfig } from './monitoring-alertmanager-config';
 import { disruptionBudget } from './disruption-budget';
-import { defaultImage, formatImageReference } from './images';
+import { defaultImage, formatImageReference, parseImageReference } from './images';
 import {
   addVolumeClaimTemplate, configChecksum, governingService, hardenWorkload, monitoringProbeTimeout, namedPortIngressPolicy,
   restrictedContainerSecurity, restrictedPodSecurity,
@@ -97,7 +97,7 @@ export class StandaloneAlertmanager extends Construct {
     });
     const container = this.statefulSet.addContainer({
       name,
-      image: props.image ?? formatImageReference(defaultImage('alertmanager')),
+      image: formatImageReference(props.image === undefined ? defaultImage('alertmanager') : parseImageReference('image', props.image)),
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       args: [
         `--config.file=${configDirectory}/alertmanager.yml`,

@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { GrafanaDashboard } from './dashboards';
-import { defaultImage, formatImageReference } from './images';
+import { defaultImage, formatImageReference, parseImageReference } from './images';
 import { configChecksum, hardenWorkload, monitoringProbeTimeout, namedPortIngressPolicy, restrictedContainerSecurity, restrictedPodSecurity } from './monitoring-workload';
 
 /** Props of {@link StandaloneGrafana}. */
@@ -111,7 +111,7 @@ export class StandaloneGrafana extends Construct {
     const adminSecret = kplus.Secret.fromSecretName(this, 'admin-secret', this.adminSecretName);
     const container = this.deployment.addContainer({
       name,
-      image: props.image ?? formatImageReference(defaultImage('grafana')),
+      image: formatImageReference(props.image === undefined ? defaultImage('grafana') : parseImageReference('image', props.image)),
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ name: 'http', number: grafanaPort }],
       envVariables: {

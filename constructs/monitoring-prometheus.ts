@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { PrometheusConfig, prometheusPaths, remoteWriteCredentialsFile, RemoteWriteTarget } from './monitoring-prometheus-config';
 import { promDuration } from './monitoring-target';
 import { disruptionBudget } from './disruption-budget';
-import { defaultImage, formatImageReference } from './images';
+import { defaultImage, formatImageReference, parseImageReference } from './images';
 import {
   addVolumeClaimTemplate, configChecksum, governingService, hardenWorkload, monitoringProbeTimeout, namedPortIngressPolicy,
   restrictedContainerSecurity, restrictedPodSecurity, sizeQuantity,
@@ -136,7 +136,7 @@ export class StandalonePrometheus extends Construct {
     });
     const container = this.statefulSet.addContainer({
       name,
-      image: props.image ?? formatImageReference(defaultImage('prometheus')),
+      image: formatImageReference(props.image === undefined ? defaultImage('prometheus') : parseImageReference('image', props.image)),
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       args: [
         `--config.file=${prometheusPaths.config}`,

@@ -2,6 +2,8 @@
 // the rules and configs as they appear in the manifests.
 import { Duration, Size } from 'cdk8s';
 import { parse } from 'yaml';
+import { StandaloneAlertmanager } from '../../constructs/monitoring-alertmanager';
+import { StandaloneGrafana } from '../../constructs/monitoring-grafana';
 import { KeyServerApp } from '../../constructs/key-server-app';
 import { MonitoringStack, MonitoringStackProps } from '../../constructs/monitoring-stack';
 import { keyServerDashboards } from '../../constructs/dashboards';
@@ -11,7 +13,7 @@ import { runbookBaseUrl } from '../../main';
 import { invariantViolations, podTemplates } from './helpers/invariants';
 import { admits, peerIn } from './helpers/network-policy';
 import { missingResourceViolations, podSecurityRestrictedViolations } from './helpers/pod-security';
-import { only, synthesize } from './helpers/synth';
+import { newChart, only, synthesize } from './helpers/synth';
 import { expectStrictlyValid } from './helpers/validate-strict';
 import { checkConfigAsMounted, podFilesOf } from '../rules/prometheus-config';
 import { metricNamesIn, sourceOfMetric } from '../rules/promql-names';
@@ -373,3 +375,15 @@ describe('MonitoringStack standalone options', () => {
   });
 });
 
+
+describe('the standalone workloads used on their own', () => {
+  it('check an image given to them directly by the same grammar, naming the prop', () => {
+    const chart = newChart();
+    expect(() => new StandaloneGrafana(chart, 'grafana', {
+      namespace: 'mon', labels: {}, selectorLabels: { app: 'grafana' }, prometheusUrl: 'http://prometheus:9090', scrapeInterval: Duration.seconds(15), dashboards: [], image: 'grafana/grafana:13.2.3',
+    })).toThrow(/^image must be .*it names no registry/);
+    expect(() => new StandaloneAlertmanager(chart, 'alertmanager', {
+      namespace: 'mon', labels: {}, selectorLabels: { app: 'am' }, alertSenderLabels: { app: 'prom' }, image: `quay.io/prometheus/alertmanager@sha256:${'e'.repeat(64)}`,
+    })).not.toThrow();
+  });
+});
