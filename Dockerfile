@@ -2,7 +2,7 @@
 # uid 65534 with only the compiled server and production node_modules. No shell, no package manager, no
 # certificates: the Deployment mounts the TLS Secret and passes every flag as args to the ENTRYPOINT.
 #
-#   docker build -t key-server:$(node -p "require('./package.json').version") .
+#   docker build -t "$(node -p "require('./versions.json').images.keyServer.repository")":$(node -p "require('./package.json').version") .
 #
 # Node 22 is an LTS line; keep the build and runtime majors equal (test/delivery/dockerfile.test.ts checks it).
 # For reproducible builds pin both images by digest (image@sha256:...) in your registry mirror.
@@ -13,7 +13,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are copied; the build runs explicitly below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json main.ts ./
+# versions.json: the constructs read their default images from it (constructs/images.ts).
+COPY tsconfig.json main.ts versions.json ./
 COPY server ./server
 COPY constructs ./constructs
 COPY imports ./imports

@@ -4,6 +4,15 @@ import { App, Chart, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
 import { KeyServerApp, KeyServerAppProps, MonitoringStack } from './constructs';
 
+/**
+ * Where this repository is published: every alert's runbook_url points at docs/runbooks.md there, and gitops/ syncs
+ * from it. Replace it with your copy's URL when you fork (test/delivery/gitops.test.ts checks gitops/ agrees).
+ */
+export const repository = { url: 'https://github.com/example/key-server', branch: 'main' } as const;
+
+/** docs/runbooks.md as published, which the alerts link to. */
+export const runbookBaseUrl = `${repository.url}/blob/${repository.branch}/docs/runbooks.md`;
+
 /** The environments this app knows; `KEY_SERVER_ENV` picks one, `production` by default. */
 export const environments = ['production', 'development'] as const;
 export type Environment = (typeof environments)[number];
@@ -14,8 +23,8 @@ export function keyServerProps(environment: Environment): KeyServerAppProps {
     case 'production':
       return {};
     case 'development':
-      // One replica cannot honour a PodDisruptionBudget or need an autoscaler; access logs help while debugging.
-      return { replicas: 1, autoscaling: false, podDisruptionBudget: false, accessLog: true };
+      // One pod (so no autoscaler, and no disruption budget is emitted); access logs help while debugging.
+      return { replicas: 1, autoscaling: false, accessLog: true };
   }
 }
 
@@ -33,23 +42,40 @@ function chart(scope: Construct, id: string): Chart {
   return new Chart(scope, id, { disableResourceNameHashes: true });
 }
 
-/**
- * The charts of dist/: the key server, and its ServiceMonitor, PrometheusRule and dashboards for a cluster
- * running prometheus-operator (kube-prometheus-stack).
- */
-export function buildOperatorMode(app: App, environment: Environment): { keyServer: KeyServerApp; monitoring: MonitoringStack } {
-  const keyServer = new KeyServerApp(chart(app, 'key-server'), 'key-server', keyServerProps(environment));
-  const monitoring = new MonitoringStack(chart(app, 'monitoring'), 'monitoring', { keyServer, mode: 'operator' });
-  return { keyServer, monitoring };
+/** How a build differs by where its output goes. */
+export interface BuildOptions {
+  /**
+   * Whether the key server's Namespace is one of the objects. A Helm chart leaves it out: `helm install -n key-server
+   * --create-namespace` creates it, and a chart holding it too fails on ownership.
+   * @default true
+   */
+  readonly createNamespace?: boolean;
 }
 
 /**
- * The charts of dist/standalone/: the key server with its own Prometheus, Alertmanager and Grafana, for a
- * cluster without prometheus-operator.
+ * The charts of dist/: the key server, and its ServiceMonitor, PrometheusRule and dashboards for a cluster
+ * running prometheus-operator (kube-prometheus-stack) and cert-manager.
  */
-export function buildStandalone(app: App, environment: Environment): { keyServer: KeyServerApp; monitoring: MonitoringStack } {
-  const keyServer = new KeyServerApp(chart(app, 'key-server'), 'key-server', keyServerProps(environment));
-  const monitoring = new MonitoringStack(chart(app, 'monitoring'), 'monitoring', { keyServer, mode: 'standalone' });
+export function buildOperatorMode(app: App, environment: Environment, options: BuildOptions = {}): { keyServer: KeyServerApp; monitoring: MonitoringStack } {
+  const keyServer = new KeyServerApp(chart(app, 'key-server'), 'key-server', { ...keyServerProps(environment), createNamespace: options.createNamespace });
+  const monitoring = new MonitoringStack(chart(app, 'monitoring'), 'monitoring', { keyServer, mode: 'operator', runbookBaseUrl });
+  return { keyServer, monitoring };
+}
+
+/** The TLS Secret dist/standalone/ mounts and leaves to you: `npm run dev-cert` writes one, or your own PKI. */
+export const standaloneTlsSecretName = 'key-server-tls';
+
+/**
+ * The charts of dist/standalone/: the key server with its own Prometheus, Alertmanager and Grafana, for a cluster
+ * with nothing installed: neither prometheus-operator nor cert-manager. The pods mount an existing TLS Secret
+ * (`kubernetes.io/tls` with `ca.crt`, which Prometheus verifies the key server against), so no cert-manager object
+ * is applied; with cert-manager, pass `tls` props to KeyServerApp as dist/ does.
+ */
+export function buildStandalone(app: App, environment: Environment, options: BuildOptions = {}): { keyServer: KeyServerApp; monitoring: MonitoringStack } {
+  const keyServer = new KeyServerApp(chart(app, 'key-server'), 'key-server', {
+    ...keyServerProps(environment), createNamespace: options.createNamespace, tls: { existingSecretName: standaloneTlsSecretName },
+  });
+  const monitoring = new MonitoringStack(chart(app, 'monitoring'), 'monitoring', { keyServer, mode: 'standalone', runbookBaseUrl });
   return { keyServer, monitoring };
 }
 

@@ -1,10 +1,15 @@
 // KeyServerApp: everything one installation of the key server needs in a cluster, with production defaults.
-import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { version as packageVersion } from '../package.json';
 import { MAX_SIZE_HARD_CAP, RATE_LIMIT_CAP, SHUTDOWN_DELAY_CAP } from '../server/config';
+import { disruptionBudget } from './disruption-budget';
+import { defaultImage, formatImageReference, ImageReference, parseImageReference } from './images';
+import {
+  ContainerLimits, containerLimitsOf, cpuCores, defaultKeyServerResources, minimumMemoryLimit, nodeOptionsFor,
+} from './key-server-resources';
 import { KeyServerTls, KeyServerTlsProps } from './key-server-tls';
+import { secretVolume } from './secret-volume';
 import { recommendedLabels, selectorLabelsOf } from './labels';
 import {
   requireDnsLabel, requireDnsSubdomain, requireInteger, requireLabels, requireLabelValue, requireOneOf, requirePort,
@@ -62,13 +67,14 @@ export interface KeyServerAutoscalingProps {
   readonly memoryUtilization?: number;
 }
 
-/** The PodDisruptionBudget (`policy/v1`). */
+/** The PodDisruptionBudget (`policy/v1`), emitted whenever more than one pod can run. */
 export interface KeyServerDisruptionBudgetProps {
   /**
-   * Pods that must stay up during voluntary disruptions: a count (`1`) or a percentage (`'50%'`).
-   * @default 1
+   * Pods a node drain may evict at once, however many the autoscaler runs: `PercentOrAbsolute.absolute(1)` or
+   * `PercentOrAbsolute.percent(25)`. Unhealthy pods can always be evicted (`unhealthyPodEvictionPolicy: AlwaysAllow`).
+   * @default PercentOrAbsolute.absolute(1)
    */
-  readonly minAvailable?: number | string;
+  readonly maxUnavailable?: kplus.PercentOrAbsolute;
 }
 
 /** An Ingress for access from outside the cluster. */
@@ -144,15 +150,23 @@ export interface KeyServerAppProps {
    */
   readonly createNamespace?: boolean;
   /**
-   * Image repository, without tag.
-   * @default 'key-server'
+   * Image repository with its registry and without tag, e.g. `registry.example.com/team/key-server`. A name without a
+   * registry is refused: it would resolve to docker.io/library/key-server, which does not exist.
+   * @default - versions.json `images.keyServer.repository` (`ghcr.io/example/key-server`): push the image there, or
+   * change it in that one place
    */
   readonly image?: string;
   /**
    * Image tag. `latest` is refused: a rollout must name what it deploys.
-   * @default - the version in this package's package.json
+   * @default - versions.json `images.keyServer.tag`, which is this package's version
    */
   readonly imageTag?: string;
+  /**
+   * Image digest (`sha256:<64 hex digits>`), which pins the exact image whatever the tag later points at; the
+   * container then runs `<image>:<tag>@<digest>`.
+   * @default - none: the tag alone
+   */
+  readonly imageDigest?: string;
   /**
    * Pod count when autoscaling is off; the autoscaler's minimum when it is on.
    * @default 2 (the autoscaler's minimum)
@@ -180,8 +194,10 @@ export interface KeyServerAppProps {
    */
   readonly metricsPort?: number;
   /**
-   * Address the server listens on (`--host`).
-   * @default '0.0.0.0'
+   * Address the server listens on (`--host`). `::` accepts IPv6 and, on Linux, IPv4 too (dual-stack), so the same
+   * manifests work in IPv4, IPv6 and dual-stack clusters; nodes whose kernel has IPv6 switched off
+   * (`ipv6.disable=1`) need `'0.0.0.0'`.
+   * @default '::'
    */
   readonly host?: string;
   /**
@@ -201,8 +217,9 @@ export interface KeyServerAppProps {
    */
   readonly accessLog?: boolean;
   /**
-   * CPU and memory requests and limits of the container.
-   * @default - requests 100m CPU / 96Mi memory, limits 200m CPU / 192Mi memory (measured, see defaultResources)
+   * CPU and memory requests and limits of the container. The memory limit (at least 128Mi) also sets V8's heap
+   * ceiling: `NODE_OPTIONS=--max-old-space-size=<half the limit in MiB>`.
+   * @default - requests 100m CPU / 96Mi memory, limits 1 CPU / 192Mi memory (measured, see defaultKeyServerResources)
    */
   readonly resources?: kplus.ContainerResources;
   /**
@@ -226,8 +243,8 @@ export interface KeyServerAppProps {
    */
   readonly autoscaling?: KeyServerAutoscalingProps | false;
   /**
-   * PodDisruptionBudget, or `false` for none (a single replica cannot be drained with one).
-   * @default - minAvailable 1
+   * PodDisruptionBudget, or `false` for none. None is emitted when at most one pod can run.
+   * @default - maxUnavailable 1, unhealthy pods always evictable
    */
   readonly podDisruptionBudget?: KeyServerDisruptionBudgetProps | false;
   /**
@@ -267,14 +284,6 @@ export interface KeyServerAppProps {
   readonly rateLimit?: KeyServerRateLimitProps;
 }
 
-// Measured with autocannon on Node 20 (the server from lib/, TLS, keep-alive): idle RSS 54 MiB; 20 connections
-// of /key/1024 peaked at 84 MiB using one core for 10.5k req/s; 50 connections of /key/65536 peaked at 147 MiB.
-// The design's 64Mi/128Mi would be below the loaded working set and OOM-kill at the largest keys, so memory is
-// 96Mi/192Mi; CPU keeps the design's 100m/200m (about 2k keys/s per pod, and the autoscaler adds pods).
-const defaultResources: kplus.ContainerResources = {
-  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(200) },
-  memory: { request: Size.mebibytes(96), limit: Size.mebibytes(192) },
-};
 const nobody = 65534;
 const tlsMountPath = '/etc/key-server/tls';
 const authMountPath = '/etc/key-server/auth';
@@ -349,8 +358,12 @@ export class KeyServerApp extends Construct {
   /** The container args exactly as in the manifest. */
   public readonly serverArgs: readonly string[];
   public readonly shutdownDelay: Duration;
-  /** `repository:tag` of the container. */
+  /** `registry/repository:tag`, with `@digest` when pinned, as the container runs it. */
   public readonly image: string;
+  /** The container's CPU and memory, defaults applied. */
+  public readonly resources: kplus.ContainerResources;
+  /** The container's limits as numbers, for alerts that compare usage with them. */
+  public readonly containerLimits: ContainerLimits;
   /** The Prometheus selector the NetworkPolicy admits to the metrics port, defaults applied. */
   public readonly prometheusSelector: Required<PrometheusSelector>;
 
@@ -358,8 +371,11 @@ export class KeyServerApp extends Construct {
     super(scope, id);
     this.name = requireDnsLabel('name', props.name ?? 'key-server');
     this.namespace = requireDnsLabel('namespace', props.namespace ?? 'key-server');
-    const imageTag = validatedImageTag(props.imageTag ?? packageVersion);
-    this.image = `${validatedImageRepository(props.image ?? 'key-server')}:${imageTag}`;
+    const image = validatedImage(props.image, props.imageTag, props.imageDigest);
+    const imageTag = image.tag!;
+    this.image = formatImageReference(image);
+    this.resources = validatedResources(props.resources ?? defaultKeyServerResources);
+    this.containerLimits = containerLimitsOf(this.resources);
     this.httpsPort = requirePort('httpsPort', props.httpsPort ?? 1123);
     this.metricsPort = requirePort('metricsPort', props.metricsPort ?? 9464);
     if (this.httpsPort === this.metricsPort) {
@@ -409,7 +425,7 @@ export class KeyServerApp extends Construct {
     this.tlsCaSecretKey = this.tls.caSecretKey;
 
     this.serverArgs = Object.freeze(keyServerArgs({
-      httpsPort: this.httpsPort, metricsPort: this.metricsPort, host: validatedHost(props.host ?? '0.0.0.0'),
+      httpsPort: this.httpsPort, metricsPort: this.metricsPort, host: validatedHost(props.host ?? '::'),
       maxSize, minSize, shutdownDelay: this.shutdownDelay, accessLog: props.accessLog ?? false,
       tlsCertFile: `${tlsMountPath}/tls.crt`, tlsKeyFile: `${tlsMountPath}/tls.key`,
       authTokenFile: accessControl === undefined ? undefined : `${authMountPath}/${authFileName}`, rateLimit,
@@ -428,7 +444,10 @@ export class KeyServerApp extends Construct {
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: false,
       terminationGracePeriod,
-      securityContext: { ensureNonRoot: true, user: nobody, group: nobody, fsGroup: nobody },
+      // OnRootMismatch: the kubelet then skips the recursive chown of volumes that already belong to the group.
+      securityContext: {
+        ensureNonRoot: true, user: nobody, group: nobody, fsGroup: nobody, fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH,
+      },
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
     const container = this.deployment.addContainer({
@@ -440,22 +459,28 @@ export class KeyServerApp extends Construct {
         { name: this.httpsPortName, number: this.httpsPort },
         { name: this.metricsPortName, number: this.metricsPort },
       ],
-      resources: validatedResources(props.resources ?? defaultResources),
+      resources: this.resources,
+      // V8 sizes its heap from the node's memory, not the container's limit: the ceiling makes it collect before the
+      // kernel kills the pod (key-server-resources.ts derives it; the image's ENTRYPOINT adds the semi-space size).
+      envVariables: { NODE_OPTIONS: kplus.EnvValue.fromValue(nodeOptionsFor(this.resources.memory!.limit!)) },
       securityContext: {
         ensureNonRoot: true, user: nobody, group: nobody,
         readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
       },
-      // Startup allows 60 s before liveness counts; readiness drops a pod after 10 s of 503 (shutdown, overload).
-      startup: httpsProbe('/health', this.httpsPort, Duration.seconds(2), 30),
-      readiness: httpsProbe('/ready', this.httpsPort, Duration.seconds(5), 2),
-      liveness: httpsProbe('/health', this.httpsPort, Duration.seconds(10), 3),
+      // Every probe opens a new TLS connection. Measured under 200 connections of /key/1024: at a 200m CPU limit the
+      // probe took up to 4.4 s (p90 3 s), at 500m or 1 CPU at most 0.1 s. Startup allows 60 s before liveness counts;
+      // readiness drops a pod after 15 s of 503 (shutdown) or silence; liveness restarts only after a minute without
+      // an answer within 5 s, i.e. a process that is stuck, not one that is busy.
+      startup: httpsProbe('/health', this.httpsPort, { period: Duration.seconds(2), failureThreshold: 30, timeout: Duration.seconds(2) }),
+      readiness: httpsProbe('/ready', this.httpsPort, { period: Duration.seconds(5), failureThreshold: 3, timeout: Duration.seconds(3) }),
+      liveness: httpsProbe('/health', this.httpsPort, { period: Duration.seconds(10), failureThreshold: 6, timeout: Duration.seconds(5) }),
     });
     const secret = kplus.Secret.fromSecretName(this, 'tls-secret', this.tlsSecretName);
-    container.mount(tlsMountPath, kplus.Volume.fromSecret(this, 'tls-volume', secret, { name: 'tls' }), { readOnly: true });
+    container.mount(tlsMountPath, secretVolume(this, 'tls-volume', secret, { name: 'tls' }), { readOnly: true });
     if (accessControl !== undefined) {
       const tokens = kplus.Secret.fromSecretName(this, 'token-secret', accessControl.tokenSecretName);
       // Only the token key, under a fixed name; a directory mount (not subPath) so Secret updates reach the server.
-      const volume = kplus.Volume.fromSecret(this, 'token-volume', tokens, {
+      const volume = secretVolume(this, 'token-volume', tokens, {
         name: 'auth-tokens', items: { [accessControl.tokenSecretKey]: { path: authFileName } },
       });
       container.mount(authMountPath, volume, { readOnly: true });
@@ -468,8 +493,13 @@ export class KeyServerApp extends Construct {
       this.horizontalPodAutoscaler = this.addAutoscaler(props.autoscaling ?? {}, replicas, metadata());
     }
     if (props.podDisruptionBudget !== false) {
-      const fewestPods = this.horizontalPodAutoscaler?.minReplicas ?? replicas ?? 2;
-      this.podDisruptionBudget = this.addDisruptionBudget(props.podDisruptionBudget ?? {}, fewestPods, metadata());
+      this.podDisruptionBudget = disruptionBudget(this, 'disruption-budget', {
+        metadata: metadata(),
+        selectorLabels: this.selectorLabels,
+        mostPods: this.horizontalPodAutoscaler?.maxReplicas ?? replicas ?? 2,
+        maxUnavailable: validatedBudgetProps(props.podDisruptionBudget ?? {}).maxUnavailable,
+        prop: 'podDisruptionBudget',
+      });
     }
     // L1: the cdk8s-plus NetworkPolicy takes port numbers only; named ports keep the policy right if a number changes.
     this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
@@ -565,24 +595,6 @@ export class KeyServerApp extends Construct {
     });
   }
 
-  private addDisruptionBudget(
-    budget: KeyServerDisruptionBudgetProps, fewestPods: number, metadata: { name: string; namespace: string; labels: Record<string, string> },
-  ): kplus.k8s.KubePodDisruptionBudget {
-    const minAvailable = budget.minAvailable ?? 1;
-    if (typeof minAvailable === 'number' && minAvailable >= fewestPods) {
-      throw new Error(`podDisruptionBudget.minAvailable (${minAvailable}) must be below the pod count (${fewestPods}), `
-        + 'or no node could ever be drained; set podDisruptionBudget: false for a single replica');
-    }
-    // cdk8s-plus-27 has no PodDisruptionBudget L2, so this is the L1 class.
-    return new kplus.k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
-      metadata,
-      spec: {
-        minAvailable: validatedMinAvailable(minAvailable),
-        selector: { matchLabels: this.selectorLabels },
-      },
-    });
-  }
-
   private addIngress(
     ingress: KeyServerIngressProps, metadata: { name: string; namespace: string; labels: Record<string, string> },
   ): kplus.Ingress {
@@ -604,9 +616,9 @@ export class KeyServerApp extends Construct {
 }
 
 /** An HTTPS GET probe; the port number is replaced by the port's name in {@link KeyServerApp}'s pod template patch. */
-function httpsProbe(path: string, port: number, period: Duration, failureThreshold: number): kplus.Probe {
+function httpsProbe(path: string, port: number, timing: { period: Duration; failureThreshold: number; timeout: Duration }): kplus.Probe {
   return kplus.Probe.fromHttpGet(path, {
-    scheme: kplus.ConnectionScheme.HTTPS, port, periodSeconds: period, failureThreshold, timeoutSeconds: Duration.seconds(2),
+    scheme: kplus.ConnectionScheme.HTTPS, port, periodSeconds: timing.period, failureThreshold: timing.failureThreshold, timeoutSeconds: timing.timeout,
   });
 }
 
@@ -615,11 +627,16 @@ export function serviceDnsNames(service: string, namespace: string, clusterDomai
   return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`];
 }
 
-/** Spread over nodes (and zones) without ever blocking scheduling: a small cluster still runs every replica. */
+/**
+ * Spread over nodes (and zones) without ever blocking scheduling: a small cluster still runs every replica.
+ * `matchLabelKeys: [pod-template-hash]` counts only pods of the same ReplicaSet, so during a rollout the old pods,
+ * about to go, do not push the new ones onto the nodes that have none of the old (Kubernetes 1.27+).
+ */
 export function spreadConstraints(selectorLabels: Record<string, string>, acrossZones: boolean) {
   const keys = ['kubernetes.io/hostname', ...(acrossZones ? ['topology.kubernetes.io/zone'] : [])];
   return keys.map((topologyKey) => ({
     maxSkew: 1, topologyKey, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels },
+    matchLabelKeys: ['pod-template-hash'],
   }));
 }
 
@@ -715,23 +732,32 @@ function validatedHost(host: string): string {
   return host;
 }
 
-function validatedImageTag(tag: string): string {
-  if (tag === 'latest') {
+/**
+ * The key server's image from its three props, each error naming the prop at fault; the result passes the one image
+ * grammar of images.ts (a registry, a tag, an optional digest).
+ */
+function validatedImage(repository: string | undefined, tag: string | undefined, digest: string | undefined): ImageReference {
+  const pinned = defaultImage('keyServer');
+  const resolvedTag = tag ?? pinned.tag!;
+  if (resolvedTag === 'latest') {
     throw new Error("imageTag must name a version; 'latest' is refused because a rollout could not say what it deploys");
   }
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
-    throw new Error(`imageTag must be a Docker tag (letters, digits, '_', '.', '-', at most 128 characters); got '${tag}'`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(resolvedTag)) {
+    throw new Error(`imageTag must be a Docker tag (letters, digits, '_', '.', '-', at most 128 characters); got '${resolvedTag}'`);
   }
   // The tag is also the version label, whose alphabet is a little narrower.
-  return requireLabelValue('imageTag', tag);
-}
-
-function validatedImageRepository(image: string): string {
-  // A registry host (with optional port) and lower-case path components; no tag or digest here.
-  if (!/^([a-zA-Z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(image)) {
-    throw new Error(`image must be a repository without tag or digest, e.g. 'ghcr.io/example/key-server'; got '${image}'`);
+  requireLabelValue('imageTag', resolvedTag);
+  let { registry, path } = pinned;
+  if (repository !== undefined) {
+    // After the registry (which may carry a port), a colon or @ starts a tag or digest.
+    if (/[:@]/.test(repository.slice(repository.indexOf('/') + 1))) {
+      throw new Error(`image must be a repository without tag or digest (those are imageTag and imageDigest), e.g. 'ghcr.io/example/key-server'; got '${repository}'`);
+    }
+    ({ registry, path } = parseImageReference('image', `${repository}:${resolvedTag}`));
   }
-  return image;
+  const reference: ImageReference = { registry, path, tag: resolvedTag };
+  if (digest === undefined) return reference;
+  return { ...reference, digest: parseImageReference('imageDigest', `${formatImageReference(reference)}@${digest}`).digest };
 }
 
 function validatedGracePeriod(shutdownDelay: Duration, gracePeriod: Duration | undefined): Duration {
@@ -748,11 +774,6 @@ function validatedGracePeriod(shutdownDelay: Duration, gracePeriod: Duration | u
   return result;
 }
 
-/** Millicores of a cdk8s-plus Cpu amount ('250m' or '1.5'). */
-function millicores(amount: string): number {
-  return amount.endsWith('m') ? Number(amount.slice(0, -1)) : Number(amount) * 1000;
-}
-
 /** Requests and limits for both CPU and memory, each request within its limit: the scheduler and the OOM killer need all four. */
 function validatedResources(resources: kplus.ContainerResources): kplus.ContainerResources {
   const cpu = resources.cpu;
@@ -760,22 +781,22 @@ function validatedResources(resources: kplus.ContainerResources): kplus.Containe
   if (cpu?.request === undefined || cpu.limit === undefined || memory?.request === undefined || memory.limit === undefined) {
     throw new Error('resources must set cpu.request, cpu.limit, memory.request and memory.limit');
   }
-  if (millicores(String(cpu.request.amount)) > millicores(String(cpu.limit.amount))) {
+  if (cpuCores(cpu.request) > cpuCores(cpu.limit)) {
     throw new Error(`resources.cpu.request (${cpu.request.amount}) must not exceed resources.cpu.limit (${cpu.limit.amount})`);
   }
   if (memory.request.toKibibytes() > memory.limit.toKibibytes()) {
     throw new Error(`resources.memory.request (${memory.request.toMebibytes()}Mi) must not exceed resources.memory.limit (${memory.limit.toMebibytes()}Mi)`);
   }
+  if (memory.limit.toKibibytes() < minimumMemoryLimit.toKibibytes()) {
+    throw new Error(`resources.memory.limit must be at least ${minimumMemoryLimit.toMebibytes()}Mi (idle RSS is 54 MiB, and half the limit is V8's heap); got ${memory.limit.toMebibytes()}Mi`);
+  }
   return resources;
 }
 
-function validatedMinAvailable(minAvailable: number | string): kplus.k8s.IntOrString {
-  if (typeof minAvailable === 'number') {
-    return kplus.k8s.IntOrString.fromNumber(requireInteger('podDisruptionBudget.minAvailable', minAvailable, 0));
+/** The budget props; `minAvailable`, replaced by `maxUnavailable`, is refused by name for JavaScript callers. */
+function validatedBudgetProps(budget: KeyServerDisruptionBudgetProps): KeyServerDisruptionBudgetProps {
+  if ('minAvailable' in budget) {
+    throw new Error('podDisruptionBudget.minAvailable is no longer supported: use podDisruptionBudget.maxUnavailable (pods a drain may evict at once; minAvailable 1 let a drain take all but one of ten)');
   }
-  const match = /^(\d{1,3})%$/.exec(minAvailable);
-  if (match === null || Number(match[1]) > 100) {
-    throw new Error(`podDisruptionBudget.minAvailable must be a count or a percentage such as '50%'; got '${minAvailable}'`);
-  }
-  return kplus.k8s.IntOrString.fromString(minAvailable);
+  return budget;
 }

@@ -5,6 +5,7 @@ import {
   Certificate, CertificateSpecPrivateKeyAlgorithm, CertificateSpecPrivateKeyRotationPolicy, CertificateSpecUsages,
 } from '../imports/certificates-cert-manager.io';
 import { Issuer } from '../imports/issuers-cert-manager.io';
+import { controllerCreatedLabels } from './labels';
 import { requireDnsSubdomain, requireOneOf } from './validation';
 
 /** The kinds of cert-manager issuer a Certificate may reference. */
@@ -112,8 +113,9 @@ export class KeyServerTls extends Construct {
       metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
       spec: {
         secretName: this.secretName,
-        // Labels on the Secret let a person find it next to the rest of the app.
-        secretTemplate: { labels: props.labels },
+        // Labels on the Secret let a person find it next to the rest of the app; none that claims GitOps ownership
+        // of an object Git does not hold (see controllerCreatedLabels).
+        secretTemplate: { labels: controllerCreatedLabels(props.labels) },
         dnsNames: [...props.dnsNames],
         duration: durationText,
         renewBefore: renewBeforeText,
@@ -143,7 +145,10 @@ export class KeyServerTls extends Construct {
         secretName: caName,
         duration: toGoDuration('ca duration', caDuration),
         renewBefore: toGoDuration('ca renewBefore', caRenewBefore),
-        privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256 },
+        // The CA keeps its key when cert-manager renews it (cert-manager 1.18+ defaults to Always): the renewed CA
+        // certificate has the same subject and key, so a leaf it signs verifies against the old CA certificate
+        // too, and clients that pinned `ca.crt` keep working until the old one expires a year later (renewBefore).
+        privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256, rotationPolicy: CertificateSpecPrivateKeyRotationPolicy.NEVER },
         issuerRef: { name: selfSignedName, kind: 'Issuer', group: 'cert-manager.io' },
       },
     });

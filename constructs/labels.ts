@@ -40,3 +40,20 @@ export function selectorLabelsOf(input: Pick<RecommendedLabelsInput, 'name' | 'i
     'app.kubernetes.io/component': input.component,
   };
 }
+
+/**
+ * Labels that say which tool or GitOps Application owns an object. Argo CD's label tracking (its default before
+ * 3.0) reads `app.kubernetes.io/instance: <Application>` as "this object belongs to that Application": an object
+ * carrying it that is not in Git is pruned. `managed-by` names the tool that writes the manifests.
+ */
+export const ownershipLabelKeys = ['app.kubernetes.io/instance', 'app.kubernetes.io/managed-by'] as const;
+
+/**
+ * Labels for an object a controller creates from a template we write, such as the Secret cert-manager writes from a
+ * Certificate's `secretTemplate`: the recommended labels without the ownership ones. With `instance`, Argo CD would
+ * prune the Secret (it is not in Git), cert-manager would issue it again with a new key, and the loop would repeat;
+ * `managed-by: cdk8s` would be untrue (the controller manages it). What is left still finds it next to its app.
+ */
+export function controllerCreatedLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([key]) => !(ownershipLabelKeys as readonly string[]).includes(key)));
+}

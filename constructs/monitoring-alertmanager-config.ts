@@ -1,8 +1,16 @@
 // The standalone Alertmanager's alertmanager.yml as a plain object: a route tree by severity and receivers for the user to fill in.
 import type { KeyServerAlertName } from './rules/key-server-rules';
+import type { MetaMonitoringAlertName } from './rules/meta-monitoring-rules';
 
-/** Receivers the route tree sends to; each starts with no integration, so nothing is sent until the user adds one. */
-export const alertmanagerReceivers = ['default', 'critical', 'warning'] as const;
+/**
+ * Receivers the route tree sends to; each starts with no integration, so nothing is sent until the user adds one.
+ * `watchdog` is for a dead man's switch (healthchecks.io, PagerDuty or Opsgenie heartbeats, …) that pages when the
+ * Watchdog stops arriving: then Prometheus, Alertmanager or the way out of the cluster is down.
+ */
+export const alertmanagerReceivers = ['default', 'critical', 'warning', 'watchdog'] as const;
+
+/** The always-firing alert the `watchdog` route carries. */
+const watchdogAlert: MetaMonitoringAlertName = 'Watchdog';
 
 /** alertmanager.yml: the fields this library writes. */
 export interface AlertmanagerConfig {
@@ -30,6 +38,8 @@ export function alertmanagerConfig(): AlertmanagerConfig {
       group_interval: '5m',
       repeat_interval: '4h',
       routes: [
+        // First, and repeated every 5 minutes: a dead man's switch expects a heartbeat, not one notice per 4 hours.
+        { receiver: 'watchdog', matchers: [`alertname="${watchdogAlert}"`], group_wait: '0s', group_interval: '1m', repeat_interval: '5m' },
         { receiver: 'critical', matchers: ['severity="critical"'], repeat_interval: '1h' },
         { receiver: 'warning', matchers: ['severity="warning"'] },
       ],

@@ -4,7 +4,13 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { alertmanagerConfig } from './monitoring-alertmanager-config';
-import { addVolumeClaimTemplate, configChecksum, hardenWorkload, namedPortIngressPolicy, oneAtATimeDisruptionBudget, restrictedContainerSecurity } from './monitoring-workload';
+import { disruptionBudget } from './disruption-budget';
+import { defaultImage, formatImageReference, parseImageReference } from './images';
+import {
+  addVolumeClaimTemplate, configChecksum, governingService, hardenWorkload, monitoringProbeTimeout, namedPortIngressPolicy,
+  restrictedContainerSecurity, restrictedPodSecurity,
+} from './monitoring-workload';
+import { secretVolume } from './secret-volume';
 
 /** Props of {@link StandaloneAlertmanager}. */
 export interface StandaloneAlertmanagerProps {
@@ -24,12 +30,13 @@ export interface StandaloneAlertmanagerProps {
    */
   readonly existingConfigSecretName?: string;
   /**
-   * Image, pinned to a version.
-   * @default 'quay.io/prometheus/alertmanager:v0.28.1'
+   * Image, with its registry and a tag or digest.
+   * @default - versions.json `images.alertmanager` (quay.io/prometheus/alertmanager:v0.35.0)
    */
   readonly image?: string;
   /**
-   * StorageClass of the claim holding silences and the notification log.
+   * StorageClass of the claim holding silences and the notification log; a StatefulSet's claim template cannot change
+   * once created (docs/runbooks.md, "Change monitoring storage").
    * @default - the cluster's default StorageClass
    */
   readonly storageClassName?: string;
@@ -37,14 +44,16 @@ export interface StandaloneAlertmanagerProps {
 
 const alertmanagerUser = 65534;
 export const alertmanagerPort = 9093;
-/** The image used unless told otherwise, pinned to a version. */
-export const defaultAlertmanagerImage = 'quay.io/prometheus/alertmanager:v0.28.1';
+/** One replica: no gossip mesh to join (the args switch clustering off). */
+const replicas = 1;
 const configDirectory = '/etc/alertmanager/config';
 
 /** Alertmanager and the Secret holding its configuration. */
 export class StandaloneAlertmanager extends Construct {
   public readonly statefulSet: kplus.StatefulSet;
   public readonly service: kplus.Service;
+  /** The headless Service that governs the StatefulSet (`serviceName`). */
+  public readonly governingService: kplus.Service;
   /** The generated config Secret, unless an existing one was given. */
   public readonly configSecret?: kplus.Secret;
   /** `host:port` Prometheus sends alerts to. */
@@ -75,19 +84,20 @@ export class StandaloneAlertmanager extends Construct {
     });
     for (const [key, value] of Object.entries(props.selectorLabels)) this.service.selectLabel(key, value);
     this.address = `${name}.${props.namespace}.svc:${alertmanagerPort}`;
+    this.governingService = governingService(this, metadata(), { ...props.selectorLabels }, [{ name: 'web', port: alertmanagerPort, targetPort: alertmanagerPort }]);
 
     this.statefulSet = new kplus.StatefulSet(this, 'statefulset', {
       metadata: metadata(),
       select: false,
-      service: this.service,
-      replicas: 1,
+      service: this.governingService,
+      replicas,
       podMetadata: { labels: { ...props.labels, ...props.selectorLabels }, annotations: { 'checksum/config': checksum } },
       automountServiceAccountToken: false,
-      securityContext: { ensureNonRoot: true, user: alertmanagerUser, group: alertmanagerUser, fsGroup: alertmanagerUser },
+      securityContext: restrictedPodSecurity(alertmanagerUser),
     });
     const container = this.statefulSet.addContainer({
       name,
-      image: props.image ?? defaultAlertmanagerImage,
+      image: formatImageReference(props.image === undefined ? defaultImage('alertmanager') : parseImageReference('image', props.image)),
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       args: [
         `--config.file=${configDirectory}/alertmanager.yml`,
@@ -101,14 +111,14 @@ export class StandaloneAlertmanager extends Construct {
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
       },
       securityContext: restrictedContainerSecurity(alertmanagerUser),
-      readiness: kplus.Probe.fromHttpGet('/-/ready', { port: alertmanagerPort, periodSeconds: Duration.seconds(10) }),
-      liveness: kplus.Probe.fromHttpGet('/-/healthy', { port: alertmanagerPort, periodSeconds: Duration.seconds(15) }),
+      readiness: kplus.Probe.fromHttpGet('/-/ready', { port: alertmanagerPort, periodSeconds: Duration.seconds(10), timeoutSeconds: monitoringProbeTimeout }),
+      liveness: kplus.Probe.fromHttpGet('/-/healthy', { port: alertmanagerPort, periodSeconds: Duration.seconds(15), timeoutSeconds: monitoringProbeTimeout }),
     });
-    container.mount(configDirectory, kplus.Volume.fromSecret(this, 'config-volume', configSecret, { name: 'config' }), { readOnly: true });
+    container.mount(configDirectory, secretVolume(this, 'config-volume', configSecret, { name: 'config' }), { readOnly: true });
     addVolumeClaimTemplate(this.statefulSet, 'data', '/alertmanager', '1Gi', props.storageClassName);
     hardenWorkload(this.statefulSet, { ...props.selectorLabels });
 
-    oneAtATimeDisruptionBudget(this, metadata(), props.selectorLabels);
+    disruptionBudget(this, 'pdb', { metadata: metadata(), selectorLabels: props.selectorLabels, mostPods: replicas, prop: 'alertmanager' });
     namedPortIngressPolicy(this, metadata(), props.selectorLabels, 'web', props.alertSenderLabels);
   }
 }

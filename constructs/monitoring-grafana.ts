@@ -4,7 +4,8 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { GrafanaDashboard } from './dashboards';
-import { configChecksum, hardenWorkload, namedPortIngressPolicy, restrictedContainerSecurity } from './monitoring-workload';
+import { defaultImage, formatImageReference, parseImageReference } from './images';
+import { configChecksum, hardenWorkload, monitoringProbeTimeout, namedPortIngressPolicy, restrictedContainerSecurity, restrictedPodSecurity } from './monitoring-workload';
 
 /** Props of {@link StandaloneGrafana}. */
 export interface StandaloneGrafanaProps {
@@ -31,8 +32,8 @@ export interface StandaloneGrafanaProps {
    */
   readonly adminSecretName?: string;
   /**
-   * Image, pinned to a version.
-   * @default 'docker.io/grafana/grafana:11.6.0'
+   * Image, with its registry and a tag or digest.
+   * @default - versions.json `images.grafana` (docker.io/grafana/grafana:13.2.3)
    */
   readonly image?: string;
 }
@@ -40,8 +41,6 @@ export interface StandaloneGrafanaProps {
 /** The image's user. */
 const grafanaUser = 472;
 export const grafanaPort = 3000;
-/** The image used unless told otherwise, pinned to a version. */
-export const defaultGrafanaImage = 'docker.io/grafana/grafana:11.6.0';
 const dashboardDirectory = '/var/lib/grafana-dashboards/key-server';
 
 /** Grafana, its provisioning and dashboards. */
@@ -107,12 +106,12 @@ export class StandaloneGrafana extends Construct {
         annotations: { 'checksum/config': configChecksum(datasources, providers, ...Object.values(dashboardFiles)) },
       },
       automountServiceAccountToken: false,
-      securityContext: { ensureNonRoot: true, user: grafanaUser, group: grafanaUser, fsGroup: grafanaUser },
+      securityContext: restrictedPodSecurity(grafanaUser),
     });
     const adminSecret = kplus.Secret.fromSecretName(this, 'admin-secret', this.adminSecretName);
     const container = this.deployment.addContainer({
       name,
-      image: props.image ?? defaultGrafanaImage,
+      image: formatImageReference(props.image === undefined ? defaultImage('grafana') : parseImageReference('image', props.image)),
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ name: 'http', number: grafanaPort }],
       envVariables: {
@@ -132,8 +131,8 @@ export class StandaloneGrafana extends Construct {
         memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
       },
       securityContext: restrictedContainerSecurity(grafanaUser),
-      readiness: kplus.Probe.fromHttpGet('/api/health', { port: grafanaPort, periodSeconds: Duration.seconds(10) }),
-      liveness: kplus.Probe.fromHttpGet('/api/health', { port: grafanaPort, periodSeconds: Duration.seconds(30), failureThreshold: 5 }),
+      readiness: kplus.Probe.fromHttpGet('/api/health', { port: grafanaPort, periodSeconds: Duration.seconds(10), timeoutSeconds: monitoringProbeTimeout }),
+      liveness: kplus.Probe.fromHttpGet('/api/health', { port: grafanaPort, periodSeconds: Duration.seconds(30), failureThreshold: 5, timeoutSeconds: monitoringProbeTimeout }),
     });
     const provisioningVolume = kplus.Volume.fromConfigMap(this, 'provisioning-volume', provisioning, {
       name: 'provisioning',

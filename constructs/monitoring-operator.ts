@@ -10,6 +10,14 @@ import type { GrafanaDashboard } from './dashboards';
 import { promDuration } from './monitoring-target';
 import type { RuleGroup } from './rules/rule-types';
 
+/**
+ * The annotation naming a dashboard ConfigMap's Grafana folder. kube-prometheus-stack's sidecar reads it only when
+ * its values set `grafana.sidecar.dashboards.folderAnnotation` to this name and
+ * `grafana.sidecar.dashboards.provider.foldersFromFilesStructure: true` (the README's install does); with the chart's
+ * defaults every dashboard lands in "General", and no annotation changes that.
+ */
+export const dashboardFolderAnnotation = 'grafana_folder';
+
 /** A key in a Secret. */
 export interface SecretKeyReference {
   /** Name of the Secret. */
@@ -58,7 +66,8 @@ export interface OperatorMonitoringProps {
    */
   readonly dashboardNamespace?: string;
   /**
-   * Grafana folder for the dashboards, as the `grafana_folder` annotation (used when the sidecar sets `folderAnnotation`).
+   * Grafana folder for the dashboards, as the {@link dashboardFolderAnnotation} annotation (honoured once the sidecar's
+   * `folderAnnotation` and `provider.foldersFromFilesStructure` are set, as the README's install does).
    * @default 'Key Server'
    */
   readonly dashboardFolder?: string;
@@ -133,7 +142,7 @@ export class OperatorMonitoring extends Construct {
         name: `${dashboard.uid}-dashboard`,
         namespace: props.dashboardNamespace ?? target.namespace,
         labels: { ...props.labels, ...dashboardLabels },
-        annotations: { grafana_folder: props.dashboardFolder ?? 'Key Server' },
+        annotations: { [dashboardFolderAnnotation]: props.dashboardFolder ?? 'Key Server' },
       },
       data: { [`${dashboard.uid}.json`]: JSON.stringify(dashboard, null, 2) },
     }));

@@ -12,6 +12,9 @@ export const prometheusPaths = {
   serviceAccount: '/var/run/secrets/kubernetes.io/serviceaccount',
 } as const;
 
+/** The `job` labels of the standalone stack's own targets, which the meta-monitoring alerts select. */
+export const standaloneJobs = { prometheus: 'prometheus', alertmanager: 'alertmanager' } as const;
+
 /** One remote_write destination: a Thanos Receive, Mimir or Cortex push endpoint. */
 export interface RemoteWriteTarget {
   /** The push URL, e.g. `https://mimir.example.com/api/v1/push`. */
@@ -71,6 +74,11 @@ export interface StandalonePrometheusConfigOptions {
   /** `host:port` addresses of the Alertmanagers. */
   readonly alertmanagers: readonly string[];
   /**
+   * Scrape those Alertmanagers too (job `alertmanager`), for the alerts on Alertmanager itself.
+   * @default false
+   */
+  readonly scrapeAlertmanager?: boolean;
+  /**
    * Labels added to every series and alert leaving this Prometheus (remote write, federation, Alertmanager), so a
    * global view tells clusters apart, e.g. `{ cluster: 'eu-1' }`.
    * @default {}
@@ -105,7 +113,8 @@ export interface PrometheusConfig {
 const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
- * The standalone prometheus.yml. Jobs:
+ * The standalone prometheus.yml. Discovery uses `role: endpointslice` (the v1 Endpoints API is deprecated since
+ * Kubernetes 1.33, and the API server warns on every watch). Jobs:
  * - the key server, over https, with the same `job`/`namespace`/`service`/`pod`/`container`/`endpoint` labels a
  *   ServiceMonitor produces, so rules and dashboards work unchanged in both modes;
  * - Services and pods annotated `prometheus.io/scrape: "true"` (kube-state-metrics, exporters), the convention
@@ -130,7 +139,7 @@ export function standalonePrometheusConfig(options: StandalonePrometheusConfigOp
     }
   }
   const remoteWrite = (options.remoteWrite ?? []).map((target, index) => remoteWriteEntry(target, index));
-  const discovery = (role: 'endpoints' | 'pod' | 'node') => [{
+  const discovery = (role: 'endpointslice' | 'pod' | 'node') => [{
     role,
     ...(options.namespaces && role !== 'node' ? { namespaces: { names: [...options.namespaces] } } : {}),
   }];
@@ -154,13 +163,16 @@ export function standalonePrometheusConfig(options: StandalonePrometheusConfigOp
         tls_config: options.insecureSkipVerify
           ? { insecure_skip_verify: true }
           : { ca_file: prometheusPaths.keyServerCa, server_name: options.tlsServerName },
-        kubernetes_sd_configs: [{ role: 'endpoints', namespaces: { names: [options.target.namespace] } }],
+        kubernetes_sd_configs: [{ role: 'endpointslice', namespaces: { names: [options.target.namespace] } }],
         relabel_configs: keyServerRelabeling(options.target, options.metricsPortName),
       },
       {
         job_name: 'kubernetes-service-endpoints',
         honor_labels: true,
-        kubernetes_sd_configs: discovery('endpoints'),
+        // Exporters found by annotation are not ours to vouch for: one that sends no or a wrong Content-Type is read
+        // as the classic text format, as Prometheus 2 did, instead of failing every scrape (Prometheus 3 refuses it).
+        fallback_scrape_protocol: 'PrometheusText0.0.4',
+        kubernetes_sd_configs: discovery('endpointslice'),
         relabel_configs: [
           { source_labels: ['__meta_kubernetes_service_annotation_prometheus_io_scrape'], regex: 'true', action: 'keep' },
           // The key server has its own job above, with TLS verification.
@@ -173,6 +185,7 @@ export function standalonePrometheusConfig(options: StandalonePrometheusConfigOp
       {
         job_name: 'kubernetes-pods',
         honor_labels: true,
+        fallback_scrape_protocol: 'PrometheusText0.0.4',
         kubernetes_sd_configs: discovery('pod'),
         relabel_configs: [
           { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], regex: 'true', action: 'keep' },
@@ -183,7 +196,8 @@ export function standalonePrometheusConfig(options: StandalonePrometheusConfigOp
         ],
       },
       ...(options.scrapeKubelet ? [kubeletJob(discovery('node'))] : []),
-      { job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'] }] },
+      { job_name: standaloneJobs.prometheus, static_configs: [{ targets: ['localhost:9090'] }] },
+      ...(options.scrapeAlertmanager ? [{ job_name: standaloneJobs.alertmanager, static_configs: [{ targets: [...options.alertmanagers] }] }] : []),
     ],
     ...(remoteWrite.length > 0 ? { remote_write: remoteWrite } : {}),
   };
@@ -192,24 +206,29 @@ export function standalonePrometheusConfig(options: StandalonePrometheusConfigOp
 /** Keeps the key server's metrics endpoints and labels them as the Prometheus Operator labels a ServiceMonitor's targets. */
 export function keyServerRelabeling(target: MonitoredKeyServer, metricsPortName: string): RelabelConfig[] {
   return [
-    { source_labels: ['__meta_kubernetes_service_name', '__meta_kubernetes_endpoint_port_name'], regex: `${target.job};${metricsPortName}`, action: 'keep' },
+    { source_labels: ['__meta_kubernetes_service_name', '__meta_kubernetes_endpointslice_port_name'], regex: `${target.job};${metricsPortName}`, action: 'keep' },
     { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
     { source_labels: ['__meta_kubernetes_service_name'], target_label: 'service' },
     { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
     { source_labels: ['__meta_kubernetes_pod_container_name'], target_label: 'container' },
-    { source_labels: ['__meta_kubernetes_endpoint_port_name'], target_label: 'endpoint' },
+    { source_labels: ['__meta_kubernetes_endpointslice_port_name'], target_label: 'endpoint' },
     // The operator's default job label: the Service name.
     { source_labels: ['__meta_kubernetes_service_name'], target_label: 'job' },
   ];
 }
 
-/** `prometheus.io/scheme`, `/path` and `/port` annotations of a Service or pod, then its namespace and labels. */
+/**
+ * `prometheus.io/scheme`, `/path` and `/port` annotations of a Service or pod, then its namespace and labels. The port
+ * annotation rewrites the address from the pod's IP, which has no colon in IPv4 and colons in IPv6 (written
+ * `[addr]:port`); the old `([^:]+)(?::\d+)?` on `__address__` left every IPv6 target on its discovered port.
+ */
 function annotationRelabeling(kind: 'service' | 'pod'): RelabelConfig[] {
   const annotation = (name: string) => `__meta_kubernetes_${kind}_annotation_prometheus_io_${name}`;
   return [
     { source_labels: [annotation('scheme')], regex: '(https?)', target_label: '__scheme__' },
     { source_labels: [annotation('path')], regex: '(.+)', target_label: '__metrics_path__' },
-    { source_labels: ['__address__', annotation('port')], regex: '([^:]+)(?::\\d+)?;(\\d+)', replacement: '$1:$2', target_label: '__address__' },
+    { source_labels: ['__meta_kubernetes_pod_ip', annotation('port')], regex: '([^:]+);(\\d+)', replacement: '$1:$2', target_label: '__address__' },
+    { source_labels: ['__meta_kubernetes_pod_ip', annotation('port')], regex: '(.+:.*);(\\d+)', replacement: '[$1]:$2', target_label: '__address__' },
     { regex: `__meta_kubernetes_${kind}_label_(.+)`, action: 'labelmap' },
     { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
   ];

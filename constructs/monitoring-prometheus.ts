@@ -5,9 +5,13 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { PrometheusConfig, prometheusPaths, remoteWriteCredentialsFile, RemoteWriteTarget } from './monitoring-prometheus-config';
 import { promDuration } from './monitoring-target';
+import { disruptionBudget } from './disruption-budget';
+import { defaultImage, formatImageReference, parseImageReference } from './images';
 import {
-  addVolumeClaimTemplate, configChecksum, hardenWorkload, namedPortIngressPolicy, oneAtATimeDisruptionBudget, restrictedContainerSecurity, sizeQuantity,
+  addVolumeClaimTemplate, configChecksum, governingService, hardenWorkload, monitoringProbeTimeout, namedPortIngressPolicy,
+  restrictedContainerSecurity, restrictedPodSecurity, sizeQuantity,
 } from './monitoring-workload';
+import { secretVolume } from './secret-volume';
 import type { SecretKeyReference } from './monitoring-operator';
 import type { RuleGroup } from './rules/rule-types';
 
@@ -31,8 +35,8 @@ export interface StandalonePrometheusProps {
   /** Pods allowed to query Prometheus (Grafana). */
   readonly queryClientLabels: Readonly<Record<string, string>>;
   /**
-   * Image, pinned to a version.
-   * @default 'quay.io/prometheus/prometheus:v2.53.4'
+   * Image, with its registry and a tag or digest.
+   * @default - versions.json `images.prometheus` (quay.io/prometheus/prometheus:v3.13.5, an LTS release)
    */
   readonly image?: string;
   /**
@@ -41,7 +45,8 @@ export interface StandalonePrometheusProps {
    */
   readonly retention?: Duration;
   /**
-   * Size of the PersistentVolumeClaim holding the TSDB.
+   * Size of the PersistentVolumeClaim holding the TSDB. A StatefulSet's volume claim template cannot change once
+   * created: see "Change monitoring storage" in docs/runbooks.md before changing it.
    * @default Size.gibibytes(20)
    */
   readonly storageSize?: Size;
@@ -52,7 +57,7 @@ export interface StandalonePrometheusProps {
    */
   readonly retentionSize?: Size;
   /**
-   * StorageClass of the claim.
+   * StorageClass of the claim; changing it later means moving the data (docs/runbooks.md, "Change monitoring storage").
    * @default - the cluster's default StorageClass
    */
   readonly storageClassName?: string;
@@ -66,16 +71,19 @@ export interface StandalonePrometheusProps {
 /** The image's user (nobody). */
 const prometheusUser = 65534;
 export const prometheusPort = 9090;
-/** The image used unless told otherwise, pinned to a version. */
-export const defaultPrometheusImage = 'quay.io/prometheus/prometheus:v2.53.4';
+/** One replica: a second would scrape and alert twice; scale out with remote write instead. */
+const replicas = 1;
 
 /** Prometheus, its configuration, storage and access rules. */
 export class StandalonePrometheus extends Construct {
   public readonly statefulSet: kplus.StatefulSet;
   public readonly service: kplus.Service;
+  /** The headless Service that governs the StatefulSet (`serviceName`). */
+  public readonly governingService: kplus.Service;
   public readonly configMap: kplus.ConfigMap;
   public readonly rulesConfigMap: kplus.ConfigMap;
-  public readonly podDisruptionBudget: kplus.k8s.KubePodDisruptionBudget;
+  /** None while there is a single replica (see disruptionBudget). */
+  public readonly podDisruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
   public readonly networkPolicy: kplus.k8s.KubeNetworkPolicy;
   /** `http://<service>.<namespace>.svc:9090`, for Grafana's datasource. */
   public readonly url: string;
@@ -109,12 +117,13 @@ export class StandalonePrometheus extends Construct {
     });
     for (const [key, value] of Object.entries(props.selectorLabels)) this.service.selectLabel(key, value);
     this.url = `http://${name}.${props.namespace}.svc:${prometheusPort}`;
+    this.governingService = governingService(this, metadata(), { ...props.selectorLabels }, [{ name: 'web', port: prometheusPort, targetPort: prometheusPort }]);
 
     this.statefulSet = new kplus.StatefulSet(this, 'statefulset', {
       metadata: metadata(),
       select: false,
-      service: this.service,
-      replicas: 1,
+      service: this.governingService,
+      replicas,
       podMetadata: {
         labels: { ...props.labels, ...props.selectorLabels },
         annotations: { 'checksum/config': configChecksum(configYaml, rulesYaml) },
@@ -122,20 +131,20 @@ export class StandalonePrometheus extends Construct {
       serviceAccount: props.serviceAccount,
       // Kubernetes service discovery authenticates with the pod's token; RbacBundle's ServiceAccount does not mount it by default.
       automountServiceAccountToken: true,
-      securityContext: { ensureNonRoot: true, user: prometheusUser, group: prometheusUser, fsGroup: prometheusUser },
+      securityContext: restrictedPodSecurity(prometheusUser),
       terminationGracePeriod: Duration.minutes(2),
     });
     const container = this.statefulSet.addContainer({
       name,
-      image: props.image ?? defaultPrometheusImage,
+      image: formatImageReference(props.image === undefined ? defaultImage('prometheus') : parseImageReference('image', props.image)),
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       args: [
         `--config.file=${prometheusPaths.config}`,
         `--storage.tsdb.path=${prometheusPaths.data}`,
         `--storage.tsdb.retention.time=${promDuration(retention)}`,
         `--storage.tsdb.retention.size=${retentionMebibytes}MB`,
-        '--web.console.templates=/etc/prometheus/consoles',
-        '--web.console.libraries=/etc/prometheus/console_libraries',
+        // Prometheus 3 ships no console templates (the --web.console.* flags of 2.x pointed at them); it sets
+        // GOMEMLIMIT from the memory limit by itself (--auto-gomemlimit, on by default).
       ],
       ports: [{ name: 'web', number: prometheusPort }],
       resources: props.resources ?? {
@@ -144,9 +153,9 @@ export class StandalonePrometheus extends Construct {
       },
       securityContext: restrictedContainerSecurity(prometheusUser),
       // Replaying a large write-ahead log after a restart can take minutes.
-      startup: kplus.Probe.fromHttpGet('/-/ready', { port: prometheusPort, periodSeconds: Duration.seconds(10), failureThreshold: 60 }),
-      readiness: kplus.Probe.fromHttpGet('/-/ready', { port: prometheusPort, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
-      liveness: kplus.Probe.fromHttpGet('/-/healthy', { port: prometheusPort, periodSeconds: Duration.seconds(15), failureThreshold: 4 }),
+      startup: kplus.Probe.fromHttpGet('/-/ready', { port: prometheusPort, periodSeconds: Duration.seconds(10), failureThreshold: 60, timeoutSeconds: monitoringProbeTimeout }),
+      readiness: kplus.Probe.fromHttpGet('/-/ready', { port: prometheusPort, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: monitoringProbeTimeout }),
+      liveness: kplus.Probe.fromHttpGet('/-/healthy', { port: prometheusPort, periodSeconds: Duration.seconds(15), failureThreshold: 4, timeoutSeconds: monitoringProbeTimeout }),
     });
     container.mount('/etc/prometheus/config', kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config' }), { readOnly: true });
     container.mount(prometheusPaths.rules, kplus.Volume.fromConfigMap(this, 'rules-volume', this.rulesConfigMap, { name: 'rules' }), { readOnly: true });
@@ -154,7 +163,7 @@ export class StandalonePrometheus extends Construct {
       // Only the CA certificate: the Secret also holds the key server's private key, which Prometheus must not see.
       const caSecret = kplus.Secret.fromSecretName(this, 'key-server-ca-secret', props.keyServerCa.name);
       const caFile = prometheusPaths.keyServerCa.split('/').pop()!;
-      container.mount(prometheusPaths.keyServerCa.replace(`/${caFile}`, ''), kplus.Volume.fromSecret(this, 'key-server-ca-volume', caSecret, {
+      container.mount(prometheusPaths.keyServerCa.replace(`/${caFile}`, ''), secretVolume(this, 'key-server-ca-volume', caSecret, {
         name: 'key-server-ca', items: { [props.keyServerCa.key]: { path: caFile } },
       }), { readOnly: true });
     }
@@ -163,14 +172,14 @@ export class StandalonePrometheus extends Construct {
       const { name: secretName, key } = target.bearerTokenSecret;
       const file = remoteWriteCredentialsFile(target.bearerTokenSecret);
       const secret = kplus.Secret.fromSecretName(this, `remote-write-secret-${index}`, secretName);
-      container.mount(file.slice(0, file.lastIndexOf('/')), kplus.Volume.fromSecret(this, `remote-write-volume-${index}`, secret, {
+      container.mount(file.slice(0, file.lastIndexOf('/')), secretVolume(this, `remote-write-volume-${index}`, secret, {
         name: `remote-write-${index}`, items: { [key]: { path: key } },
       }), { readOnly: true });
     }
     addVolumeClaimTemplate(this.statefulSet, 'data', prometheusPaths.data, storageQuantity, props.storageClassName);
     hardenWorkload(this.statefulSet, { ...props.selectorLabels });
 
-    this.podDisruptionBudget = oneAtATimeDisruptionBudget(this, metadata(), props.selectorLabels);
+    this.podDisruptionBudget = disruptionBudget(this, 'pdb', { metadata: metadata(), selectorLabels: props.selectorLabels, mostPods: replicas, prop: 'prometheus' });
     // Egress stays open: Prometheus reaches the API server, every scrape target, Alertmanager and remote-write endpoints.
     this.networkPolicy = namedPortIngressPolicy(this, metadata(), props.selectorLabels, 'web', props.queryClientLabels);
   }

@@ -4,15 +4,18 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GrafanaDashboard, keyServerDashboards } from './dashboards';
 import type { KeyServerApp } from './key-server-app';
+import { defaultImage, formatImageReference, ImageName, ImageReference, imageVersionLabel, parseImageReference } from './images';
 import { recommendedLabels } from './labels';
-import { defaultAlertmanagerImage, StandaloneAlertmanager } from './monitoring-alertmanager';
-import { defaultGrafanaImage, StandaloneGrafana } from './monitoring-grafana';
+import { StandaloneAlertmanager } from './monitoring-alertmanager';
+import { StandaloneGrafana } from './monitoring-grafana';
 import { OperatorMonitoring, SecretKeyReference } from './monitoring-operator';
-import { defaultPrometheusImage, StandalonePrometheus } from './monitoring-prometheus';
-import { PrometheusConfig, RemoteWriteTarget, standalonePrometheusConfig } from './monitoring-prometheus-config';
+import { StandalonePrometheus } from './monitoring-prometheus';
+import { PrometheusConfig, RemoteWriteTarget, standaloneJobs, standalonePrometheusConfig } from './monitoring-prometheus-config';
 import { MonitoredKeyServer } from './monitoring-target';
 import { RbacBundle, RbacMode } from './rbac-bundle';
-import { keyServerRuleGroups } from './rules/key-server-rules';
+import { keyServerRuleGroups, omittedKeyServerAlerts } from './rules/key-server-rules';
+import { metaMonitoringRuleGroups } from './rules/meta-monitoring-rules';
+import { MetricSource, OmittedAlert } from './rules/metric-sources';
 import type { RuleGroup } from './rules/rule-types';
 import { requireDnsLabel, requireLabels, requireOneOf } from './validation';
 
@@ -38,6 +41,14 @@ export interface OperatorModeProps {
    * @default - the key server's namespace
    */
   readonly dashboardNamespace?: string;
+  /**
+   * Grafana folder of the dashboards, as the `grafana_folder` annotation. kube-prometheus-stack's sidecar honours it
+   * only with `grafana.sidecar.dashboards.folderAnnotation: grafana_folder` and
+   * `grafana.sidecar.dashboards.provider.foldersFromFilesStructure: true` (the README's install sets both);
+   * otherwise the dashboards land in "General".
+   * @default 'Key Server'
+   */
+  readonly dashboardFolder?: string;
 }
 
 /** Options only standalone mode reads. */
@@ -49,11 +60,19 @@ export interface StandaloneModeProps {
    */
   readonly namespace?: string;
   /**
-   * What Prometheus may discover: `namespaced` reads pods, Services and endpoints in `watchedNamespaces`;
-   * `cluster` reads every namespace and the kubelets' cAdvisor metrics (needed by the CPU and memory alerts).
+   * What Prometheus may discover: `namespaced` reads pods, Services and EndpointSlices in `watchedNamespaces`;
+   * `cluster` reads every namespace and also scrapes the kubelets' cAdvisor metrics (for your own dashboards: the
+   * key server's CPU and memory alerts read its own process metrics).
    * @default 'namespaced'
    */
   readonly rbacMode?: RbacMode;
+  /**
+   * Whether a kube-state-metrics runs where this Prometheus discovers it (annotated `prometheus.io/scrape: "true"` in
+   * a watched namespace). KeyServerPodsNotReady and KeyServerReplicasMismatch read only its series, so without it
+   * they are left out (`MonitoringStack.omittedAlerts` lists them) rather than shipped silent.
+   * @default false
+   */
+  readonly kubeStateMetrics?: boolean;
   /**
    * Namespaces Prometheus discovers targets in with `rbacMode: 'namespaced'`; add the one running kube-state-metrics.
    * @default - the monitoring and key server namespaces
@@ -96,8 +115,9 @@ export interface StandaloneModeProps {
    */
   readonly alertmanagerConfigSecretName?: string;
   /**
-   * Images, each pinned to a version.
-   * @default - quay.io/prometheus/prometheus:v2.53.4, quay.io/prometheus/alertmanager:v0.28.1, docker.io/grafana/grafana:11.6.0
+   * Images, each with its registry and a tag, a digest (`@sha256:…`) or both, e.g. a mirror's
+   * `registry.example.com/prometheus/prometheus:v3.13.5@sha256:…`.
+   * @default - the images of versions.json: quay.io/prometheus/prometheus:v3.13.5, quay.io/prometheus/alertmanager:v0.35.0, docker.io/grafana/grafana:13.2.3
    */
   readonly images?: { readonly prometheus?: string; readonly alertmanager?: string; readonly grafana?: string };
 }
@@ -139,10 +159,17 @@ export interface MonitoringStackProps {
    */
   readonly availabilityObjective?: number;
   /**
-   * Runbook document every alert links to (`#<alertname in lower case>` is appended).
-   * @default 'https://github.com/example/key-server/blob/main/docs/runbooks.md'
+   * Fewest served requests a window must hold before the error-ratio, client-error and latency alerts judge it, so
+   * an idle service does not page on one failure or a scanner's few 404s.
+   * @default 100
    */
-  readonly runbookBaseUrl?: string;
+  readonly minimumRequests?: number;
+  /**
+   * Runbook document every alert links to (`#<alertname in lower case>` is appended): the URL of docs/runbooks.md
+   * where your copy of this repository is published. Required: the synth fails without it rather than ship links
+   * to a page that does not exist.
+   */
+  readonly runbookBaseUrl: string;
   /**
    * Operator-mode options; refused in standalone mode.
    * @default {}
@@ -164,8 +191,12 @@ export class MonitoringStack extends Construct {
   public readonly mode: MonitoringMode;
   /** How the key server's series are labelled, as rules and dashboards select them. */
   public readonly target: MonitoredKeyServer;
-  /** The rule groups every mode loads. */
+  /** The rule groups this mode loads: the key server's, and in standalone mode those on the monitoring itself. */
   public readonly ruleGroups: readonly RuleGroup[];
+  /** Series sources this mode's Prometheus scrapes. */
+  public readonly availableSources: readonly MetricSource[];
+  /** Alerts left out because this mode has no source for their series, each with what it lacks. */
+  public readonly omittedAlerts: readonly OmittedAlert[];
   /** The dashboards every mode provisions. */
   public readonly dashboards: readonly GrafanaDashboard[];
   /** Operator mode's objects. */
@@ -195,12 +226,29 @@ export class MonitoringStack extends Construct {
       deployment: keyServer.deployment.name,
       container: keyServer.deployment.containers[0].name,
     };
-    this.ruleGroups = keyServerRuleGroups({
+    const standalone = props.standalone ?? {};
+    // kube-prometheus-stack scrapes kube-state-metrics, Prometheus and Alertmanager; the standalone stack scrapes
+    // itself and its Alertmanager, and kube-state-metrics only where the user runs one.
+    this.availableSources = this.mode === 'operator'
+      ? ['keyServer', 'kubeStateMetrics', 'prometheus', 'alertmanager']
+      : ['keyServer', 'prometheus', 'alertmanager', ...(standalone.kubeStateMetrics === true ? ['kubeStateMetrics' as const] : [])];
+    const ruleOptions = {
       target: this.target,
       latencyThreshold: props.latencyThreshold,
       availabilityObjective: props.availabilityObjective,
+      minimumRequests: props.minimumRequests,
+      containerLimits: keyServer.containerLimits,
+      availableSources: this.availableSources,
       runbookBaseUrl: props.runbookBaseUrl,
-    });
+    };
+    this.omittedAlerts = omittedKeyServerAlerts(ruleOptions);
+    this.ruleGroups = [
+      ...keyServerRuleGroups(ruleOptions),
+      // kube-prometheus-stack brings its own Watchdog and Prometheus and Alertmanager alerts.
+      ...(this.mode === 'standalone'
+        ? metaMonitoringRuleGroups({ prometheusJob: standaloneJobs.prometheus, alertmanagerJob: standaloneJobs.alertmanager, runbookBaseUrl: props.runbookBaseUrl })
+        : []),
+    ];
     this.dashboards = keyServerDashboards({ target: this.target });
     const insecureSkipVerify = props.insecureSkipVerify ?? false;
     const caSecret = insecureSkipVerify ? undefined : props.caSecret ?? { name: keyServer.tlsSecretName, key: keyServer.tlsCaSecretKey };
@@ -230,6 +278,7 @@ export class MonitoringStack extends Construct {
         prometheusSelectorLabels: operator.prometheusSelectorLabels && requireLabels('operator.prometheusSelectorLabels', operator.prometheusSelectorLabels),
         dashboardLabels: operator.dashboardLabels && requireLabels('operator.dashboardLabels', operator.dashboardLabels),
         dashboardNamespace: operator.dashboardNamespace && requireDnsLabel('operator.dashboardNamespace', operator.dashboardNamespace),
+        dashboardFolder: operator.dashboardFolder,
         scrapeInterval,
         scrapeTimeout,
         caSecret,
@@ -238,7 +287,6 @@ export class MonitoringStack extends Construct {
       return;
     }
 
-    const standalone = props.standalone ?? {};
     const namespace = requireDnsLabel('standalone.namespace', standalone.namespace ?? keyServer.namespace);
     if (namespace !== keyServer.namespace && caSecret !== undefined && props.caSecret === undefined) {
       throw new Error(`caSecret is required when standalone.namespace ('${namespace}') differs from the key server's ('${keyServer.namespace}'): Prometheus can only mount a Secret of its own namespace`);
@@ -247,13 +295,13 @@ export class MonitoringStack extends Construct {
     const watchedNamespaces = rbacMode === 'namespaced'
       ? standalone.watchedNamespaces ?? [...new Set([namespace, keyServer.namespace])]
       : undefined;
-    const images = {
-      prometheus: requireImage('standalone.images.prometheus', standalone.images?.prometheus ?? defaultPrometheusImage),
-      alertmanager: requireImage('standalone.images.alertmanager', standalone.images?.alertmanager ?? defaultAlertmanagerImage),
-      grafana: requireImage('standalone.images.grafana', standalone.images?.grafana ?? defaultGrafanaImage),
+    const image = (name: Exclude<ImageName, 'keyServer'>): ImageReference => {
+      const given = standalone.images?.[name];
+      return given === undefined ? defaultImage(name) : parseImageReference(`standalone.images.${name}`, given);
     };
+    const images = { prometheus: image('prometheus'), alertmanager: image('alertmanager'), grafana: image('grafana') };
     const component = (name: keyof typeof images) => ({
-      labels: monitoringLabels(keyServer, name, `${keyServer.name}-${name}`, imageTag(images[name])),
+      labels: monitoringLabels(keyServer, name, `${keyServer.name}-${name}`, imageVersionLabel(images[name])),
       selectorLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': `${keyServer.name}-${name}` },
     });
     const prometheusLabels = component('prometheus');
@@ -268,7 +316,7 @@ export class MonitoringStack extends Construct {
       ...alertmanagerLabels,
       alertSenderLabels: prometheusLabels.selectorLabels,
       existingConfigSecretName: standalone.alertmanagerConfigSecretName,
-      image: images.alertmanager,
+      image: formatImageReference(images.alertmanager),
       storageClassName: standalone.storageClassName,
     });
     this.prometheusConfig = standalonePrometheusConfig({
@@ -282,6 +330,7 @@ export class MonitoringStack extends Construct {
       scrapeInterval,
       scrapeTimeout,
       alertmanagers: [this.alertmanager.address],
+      scrapeAlertmanager: true,
       externalLabels: standalone.externalLabels,
       remoteWrite: standalone.remoteWrite,
     });
@@ -294,7 +343,7 @@ export class MonitoringStack extends Construct {
       keyServerCa: caSecret,
       remoteWrite: standalone.remoteWrite ?? [],
       queryClientLabels: grafanaLabels.selectorLabels,
-      image: images.prometheus,
+      image: formatImageReference(images.prometheus),
       retention: standalone.retention,
       storageSize: standalone.storageSize,
       storageClassName: standalone.storageClassName,
@@ -306,7 +355,7 @@ export class MonitoringStack extends Construct {
       scrapeInterval,
       dashboards: this.dashboards,
       adminSecretName: standalone.grafanaAdminSecretName,
-      image: images.grafana,
+      image: formatImageReference(images.grafana),
     });
 
     // L1 for the named metrics port. NetworkPolicies add up: this one admits our Prometheus to the key server's metrics port next to whatever
@@ -331,19 +380,4 @@ export class MonitoringStack extends Construct {
 /** The recommended labels of one monitoring component. */
 function monitoringLabels(keyServer: KeyServerApp, name: string, instance: string, version: string): Record<string, string> {
   return recommendedLabels({ name, instance, version, component: 'monitoring', partOf: keyServer.labels['app.kubernetes.io/part-of'] });
-}
-
-/** Throws unless `image` names a registry path and an explicit version tag (not `latest`, not a bare name). */
-function requireImage(prop: string, image: string): string {
-  const tag = imageTag(image);
-  if (!/^[a-z0-9][a-z0-9./_-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(image) || tag === 'latest') {
-    throw new Error(`${prop} must be 'repository:tag' with an explicit version tag (not 'latest'); got '${image}'`);
-  }
-  return image;
-}
-
-function imageTag(image: string): string {
-  const lastSlash = image.lastIndexOf('/');
-  const colon = image.indexOf(':', lastSlash);
-  return colon === -1 ? '' : image.slice(colon + 1);
 }

@@ -38,13 +38,16 @@ export interface RbacBundleProps {
 
 const readVerbs = ['get', 'list', 'watch'];
 
-/** Discovery resources, namespaced: what a scraper needs to find pods behind Services. */
+/**
+ * Discovery resources, namespaced: what a scraper needs to find pods behind Services. EndpointSlices, not the v1
+ * Endpoints API (deprecated since Kubernetes 1.33): discovery here uses `role: endpointslice`.
+ */
 function discoveryResources(): kplus.ApiResource[] {
-  return [kplus.ApiResource.PODS, kplus.ApiResource.SERVICES, kplus.ApiResource.ENDPOINTS, kplus.ApiResource.ENDPOINT_SLICES];
+  return [kplus.ApiResource.PODS, kplus.ApiResource.SERVICES, kplus.ApiResource.ENDPOINT_SLICES];
 }
 
 /**
- * A ServiceAccount bound to get/list/watch on pods, services, endpoints and endpointslices; in cluster
+ * A ServiceAccount bound to get/list/watch on pods, services and endpointslices; in cluster
  * mode also nodes, nodes/metrics, ingresses and the non-resource URL /metrics. No write verb, no Secrets.
  */
 export class RbacBundle extends Construct {

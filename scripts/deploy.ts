@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import { devCertDirectory, devSecretFile } from './dev-cert-secret';
 import { runScript, logger, parseOptions } from './common/cli';
 import { connectKubectl } from './common/kubectl';
-import { apiGroupOf, apiVersionsOf, keyServerTarget, readObjects, toYamlStream, type KubeObject } from './common/manifests';
+import { apiGroupOf, apiVersionsOf, externalSecretsOf, keyServerTarget, readObjects, toYamlStream, type KubeObject } from './common/manifests';
 import { MissingPrerequisite, missingApiMessage, missingApiVersions } from './common/prerequisites';
 
 const usage = `usage: npm run deploy [-- [--dir dist/] [--dev-cert [--dev-cert-dir .dev-certs]] [--timeout 180s]]
-  --dir       manifests to apply (default dist/; dist/standalone/ for clusters without prometheus-operator)
+  --dir       manifests to apply (default dist/; dist/standalone/ for clusters without prometheus-operator or cert-manager,
+              whose pods mount a TLS Secret you provide: --dev-cert, or your PKI's before deploying)
   --dev-cert  serve the certificate from \`npm run dev-cert\` instead of cert-manager's (cert-manager objects are left out)
   --dev-cert-dir  where \`npm run dev-cert\` wrote the Secret manifest (default .dev-certs)
   --timeout   how long to wait for the rollout (default 180s)
@@ -43,6 +44,18 @@ function main(): void {
   const missing = missingApiVersions(apiVersionsOf(selected), kubectl.read(['api-versions']).split('\n').map((line) => line.trim()));
   if (missing.length > 0) {
     throw new MissingPrerequisite(missingApiMessage(missing));
+  }
+
+  // A Secret the pods mount and the manifests do not hold (dist/standalone/'s TLS Secret) must exist, or the rollout
+  // below would wait for pods that cannot start; --dev-cert brings it.
+  for (const secret of devCert ? [] : externalSecretsOf(selected)) {
+    try {
+      kubectl.read(['-n', secret.namespace, 'get', 'secret', secret.name, '-o', 'name']);
+    } catch {
+      throw new MissingPrerequisite(`Secret ${secret.namespace}/${secret.name}, which the pods mount, is not in the cluster and not in ${directory}: `
+        + 'run `npm run dev-cert` and deploy with --dev-cert (development), or create it from your PKI as a kubernetes.io/tls Secret with ca.crt '
+        + `(kubectl create namespace ${secret.namespace}; kubectl -n ${secret.namespace} create secret generic ${secret.name} --type=kubernetes.io/tls --from-file=tls.crt --from-file=tls.key --from-file=ca.crt)`);
+    }
   }
 
   if (devCert) {

@@ -17,6 +17,8 @@ if (require.main === module) {
   // `cdk8s synth --format helm` runs this with CDK8S_OUTDIR set to the chart's templates/ folder.
   const app = new App({ outdir: process.env.CDK8S_OUTDIR ?? 'templates', yamlOutputType: YamlOutputType.FILE_PER_RESOURCE });
   const build = helmModeFrom(process.env.KEY_SERVER_HELM_MODE) === 'standalone' ? buildStandalone : buildOperatorMode;
-  build(app, environmentFrom(process.env.KEY_SERVER_ENV));
+  // No Namespace in the chart: `helm install -n key-server --create-namespace` makes it, and would refuse a chart that
+  // also holds it (the object exists and is not owned by the release).
+  build(app, environmentFrom(process.env.KEY_SERVER_ENV), { createNamespace: false });
   app.synth();
 }

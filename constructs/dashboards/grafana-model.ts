@@ -1,9 +1,10 @@
-// Small typed builders for Grafana dashboard JSON (schema 39): just the panel kinds the key server dashboards use.
+// Small typed builders for Grafana dashboard JSON (schema 42, Grafana 13's): just the panel kinds the key server
+// dashboards use. test/constructs/dashboards-grafana-schema.test.ts checks every field they write against Grafana's
+// own published types, @grafana/schema at the Grafana version versions.json pins.
 //
-// Why not @grafana/grafana-foundation-sdk: its packages publish only subpath `exports`
-// (`@grafana/grafana-foundation-sdk/dashboard`), which TypeScript resolves under `moduleResolution` node16/bundler
-// but not under this project's `module: commonjs` (node10 resolution), and its versions are pre-releases
-// (`11.6.0-cogv0.0.x.<timestamp>`, `latest` = 0.0.21). These builders emit the same JSON model for four panel types.
+// Why not @grafana/grafana-foundation-sdk: its `latest` is 0.0.21 and its per-Grafana releases stop at
+// `11.6.0-cogv0.0.x.<timestamp>` pre-releases (checked with `npm view`), none for Grafana 13, and its per-panel
+// modules are subpath `exports` that this project's `module: commonjs` (node10 resolution) does not resolve.
 
 /** How panels reference the Prometheus datasource: by uid, never by display name, so a rename does not break them. */
 export interface DatasourceRef {
@@ -27,10 +28,40 @@ export interface Threshold {
   readonly value: number | null;
 }
 
+/** Legend of a time series panel (Grafana's VizLegendOptions). */
+export interface LegendOptions {
+  readonly displayMode: 'list' | 'table';
+  readonly placement: 'bottom' | 'right';
+  readonly showLegend: boolean;
+  readonly calcs: readonly string[];
+}
+
+/** Which values a single-value panel shows (Grafana's ReduceDataOptions). */
+export interface ReduceOptions {
+  readonly calcs: readonly string[];
+  readonly fields: string;
+  readonly values: boolean;
+}
+
+/** Options of each panel type, the fields these dashboards set (Grafana fills in the rest with its defaults). */
+export interface PanelOptionsByType {
+  readonly timeseries: { readonly legend: LegendOptions; readonly tooltip: { readonly mode: 'single' | 'multi' | 'none'; readonly sort: 'none' | 'asc' | 'desc' } };
+  readonly stat: { readonly reduceOptions: ReduceOptions; readonly colorMode: 'value' | 'background' | 'none'; readonly graphMode: 'area' | 'none' };
+  readonly heatmap: {
+    readonly calculate: boolean;
+    readonly yAxis: { readonly unit: string };
+    readonly color: { readonly mode: 'scheme' | 'opacity'; readonly scheme: string };
+    readonly cellGap: number;
+  };
+  readonly bargauge: { readonly displayMode: 'basic' | 'lcd' | 'gradient'; readonly orientation: 'horizontal' | 'vertical'; readonly reduceOptions: ReduceOptions };
+}
+
+export type PanelType = keyof PanelOptionsByType;
+
 /** A panel as Grafana stores it, with the fields these dashboards set. */
 export interface GrafanaPanel {
   readonly id: number;
-  readonly type: 'timeseries' | 'stat' | 'heatmap' | 'bargauge';
+  readonly type: PanelType;
   readonly title: string;
   readonly description: string;
   readonly datasource: DatasourceRef;
@@ -45,7 +76,7 @@ export interface GrafanaPanel {
     };
     readonly overrides: readonly never[];
   };
-  readonly options: Readonly<Record<string, unknown>>;
+  readonly options: PanelOptionsByType[PanelType];
 }
 
 /** A dashboard as the Grafana provisioning and the kube-prometheus-stack sidecar load it from a `.json` file. */
@@ -145,7 +176,8 @@ export function buildDashboard(spec: DashboardSpec, datasourceUid: string): Graf
     title: spec.title,
     description: spec.description,
     tags: spec.tags,
-    schemaVersion: 39,
+    // Grafana 13's own version: a lower one makes Grafana migrate the dashboard on every load.
+    schemaVersion: 42,
     version: 1,
     editable: false,
     timezone: 'browser',
@@ -158,10 +190,10 @@ export function buildDashboard(spec: DashboardSpec, datasourceUid: string): Graf
   };
 }
 
-function panelOptions(type: GrafanaPanel['type'], unit: string): Record<string, unknown> {
+function panelOptions(type: PanelType, unit: string): PanelOptionsByType[PanelType] {
   switch (type) {
     case 'timeseries':
-      return { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'multi', sort: 'desc' } };
+      return { legend: { displayMode: 'list', placement: 'bottom', showLegend: true, calcs: [] }, tooltip: { mode: 'multi', sort: 'desc' } };
     case 'stat':
       return { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'area' };
     case 'heatmap':

@@ -1,11 +1,10 @@
 // The key server's recording and alerting rules as plain rule groups, built from the shared metric names.
 import { Duration } from 'cdk8s';
 import * as metric from '../../server/metric-names';
+import { ContainerLimits, defaultContainerLimits } from '../key-server-resources';
 import { MonitoredKeyServer, podSelector, scrapeSelector, validateMonitoredKeyServer } from '../monitoring-target';
-import { AlertingRule, RecordingRule, RuleGroup, Severity } from './rule-types';
-
-/** Where runbook links point unless told otherwise; each alert appends `#<alertname in lower case>`. */
-export const defaultRunbookBaseUrl = 'https://github.com/example/key-server/blob/main/docs/runbooks.md';
+import { MetricSource, metricSources, OmittedAlert, partitionBySources } from './metric-sources';
+import { AlertingRule, RecordingRule, RuleGroup, Severity, validatedRunbookBaseUrl } from './rule-types';
 
 /** Every alert these rules define, in the order they appear; docs/runbooks.md has one anchor per name. */
 export const keyServerAlertNames = [
@@ -24,6 +23,25 @@ export const keyServerAlertNames = [
 ] as const;
 
 export type KeyServerAlertName = (typeof keyServerAlertNames)[number];
+
+/**
+ * The sources each alert reads. CPU and memory compare the server's own process metrics with the limits the
+ * construct set, so they need no cAdvisor or kube-state-metrics; readiness and replicas exist only in kube-state-metrics.
+ */
+export const keyServerAlertSources: Readonly<Record<KeyServerAlertName, readonly MetricSource[]>> = {
+  KeyServerDown: ['keyServer'],
+  KeyServerHighErrorRate: ['keyServer'],
+  KeyServerHighLatency: ['keyServer'],
+  KeyServerErrorBudgetBurnFast: ['keyServer'],
+  KeyServerErrorBudgetBurnSlow: ['keyServer'],
+  KeyServerUnusualClientErrorShare: ['keyServer'],
+  KeyServerPodsNotReady: ['kubeStateMetrics'],
+  KeyServerReplicasMismatch: ['kubeStateMetrics'],
+  KeyServerCpuNearLimit: ['keyServer'],
+  KeyServerMemoryNearLimit: ['keyServer'],
+  KeyServerCertificateExpiringSoon: ['keyServer'],
+  KeyServerCertificateReloadFailing: ['keyServer'],
+};
 
 /** Options of {@link keyServerRuleGroups}. */
 export interface KeyServerRuleOptions {
@@ -60,10 +78,29 @@ export interface KeyServerRuleOptions {
    */
   readonly resourceLimitRatio?: number;
   /**
-   * Runbook document every alert links to, with `#<alertname in lower case>` appended.
-   * @default defaultRunbookBaseUrl
+   * The container's limits the resource alerts compare the process's CPU and resident memory with.
+   * @default - KeyServerApp's default limits
    */
-  readonly runbookBaseUrl?: string;
+  readonly containerLimits?: ContainerLimits;
+  /**
+   * Fewest served requests a window must hold before an alert may judge the error ratio, client error share or
+   * latency over it. Below it one failure among a handful of requests is a ratio of 20 % or more: an idle service
+   * would page on a single 500 or a scanner's few 404s. Checked on the recorded request rates
+   * (`namespace_job:http_requests:rate<window>`), for both windows of a burn-rate pair.
+   * @default 100
+   */
+  readonly minimumRequests?: number;
+  /**
+   * Series sources the Prometheus evaluating these rules scrapes; alerts needing another are left out (see
+   * {@link omittedKeyServerAlerts}).
+   * @default - every source, as kube-prometheus-stack provides them
+   */
+  readonly availableSources?: readonly MetricSource[];
+  /**
+   * Runbook document every alert links to, with `#<alertname in lower case>` appended: the URL of docs/runbooks.md
+   * where your copy of this repository is published. Required, so no alert links to a page that does not exist.
+   */
+  readonly runbookBaseUrl: string;
 }
 
 /** Fully resolved options: what the rule builders below read. */
@@ -75,6 +112,9 @@ interface ResolvedRuleOptions {
   readonly availabilityObjective: number;
   readonly certificateExpiryWarning: Duration;
   readonly resourceLimitRatio: number;
+  readonly containerLimits: ContainerLimits;
+  readonly minimumRequests: number;
+  readonly availableSources: readonly MetricSource[];
   readonly runbookBaseUrl: string;
 }
 
@@ -96,9 +136,16 @@ const burnRateAlerts = [
 /** Every window an error ratio is recorded for: the short window plus the burn-rate windows. */
 const errorRatioWindows = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
 
+/** Seconds of a window literal used here (`5m`, `1h`, `3d`). */
+function windowSeconds(window: string): number {
+  const match = /^(\d+)([smhd])$/.exec(window);
+  if (match === null) throw new Error(`not a window: ${window}`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+}
+
 /** Names of the recorded series, so alerts and tests refer to one spelling. */
 export const recordedSeries = {
-  servedRequestRate: `namespace_job:${metric.httpRequestsTotal.replace(/_total$/, '')}:rate${shortWindow}`,
+  servedRequestRate: (window: string) => `namespace_job:${metric.httpRequestsTotal.replace(/_total$/, '')}:rate${window}`,
   errorRatio: (window: string) => `namespace_job:http_request_errors:ratio_rate${window}`,
   clientErrorRatio: `namespace_job:http_request_client_errors:ratio_rate${shortWindow}`,
   latencyQuantile: (quantile: number) => `namespace_job:${metric.httpRequestDurationSeconds}:p${Math.round(quantile * 100)}_rate${shortWindow}`,
@@ -110,10 +157,21 @@ export const recordedSeries = {
  */
 export function keyServerRuleGroups(options: KeyServerRuleOptions): RuleGroup[] {
   const resolved = resolveOptions(options);
+  const { kept } = partitionBySources(alertingRules(resolved), sourcesOf, resolved.availableSources);
   return [
     { name: 'key-server.recording', rules: recordingRules(resolved) },
-    { name: 'key-server.alerts', rules: alertingRules(resolved) },
+    { name: 'key-server.alerts', rules: kept },
   ];
+}
+
+/** The alerts {@link keyServerRuleGroups} leaves out for lack of a source, each with the sources it lacks. */
+export function omittedKeyServerAlerts(options: KeyServerRuleOptions): OmittedAlert[] {
+  const resolved = resolveOptions(options);
+  return partitionBySources(alertingRules(resolved), sourcesOf, resolved.availableSources).omitted;
+}
+
+function sourcesOf(rule: AlertingRule): readonly MetricSource[] {
+  return keyServerAlertSources[rule.alert as KeyServerAlertName];
 }
 
 function resolveOptions(options: KeyServerRuleOptions): ResolvedRuleOptions {
@@ -126,7 +184,10 @@ function resolveOptions(options: KeyServerRuleOptions): ResolvedRuleOptions {
     availabilityObjective: options.availabilityObjective ?? 0.999,
     certificateExpiryWarning: options.certificateExpiryWarning ?? Duration.days(14),
     resourceLimitRatio: options.resourceLimitRatio ?? 0.85,
-    runbookBaseUrl: options.runbookBaseUrl ?? defaultRunbookBaseUrl,
+    containerLimits: options.containerLimits ?? defaultContainerLimits,
+    minimumRequests: options.minimumRequests ?? 100,
+    availableSources: options.availableSources ?? metricSources,
+    runbookBaseUrl: validatedRunbookBaseUrl(options.runbookBaseUrl),
   };
   for (const name of ['errorRatioThreshold', 'clientErrorRatioThreshold', 'availabilityObjective', 'resourceLimitRatio'] as const) {
     const value = resolved[name];
@@ -140,8 +201,15 @@ function resolveOptions(options: KeyServerRuleOptions): ResolvedRuleOptions {
   if (!(resolved.certificateExpiryWarning.toSeconds() > 0)) {
     throw new Error(`certificateExpiryWarning must be longer than 0 s, got ${resolved.certificateExpiryWarning.toSeconds()} s`);
   }
-  if (!/^https?:\/\/\S+$/.test(resolved.runbookBaseUrl) || resolved.runbookBaseUrl.includes('#')) {
-    throw new Error(`runbookBaseUrl must be an http(s) URL without a #fragment, got ${JSON.stringify(resolved.runbookBaseUrl)}`);
+  if (!Number.isInteger(resolved.minimumRequests) || resolved.minimumRequests < 1) {
+    throw new Error(`minimumRequests must be a whole number of requests, at least 1, got ${resolved.minimumRequests}`);
+  }
+  const { cpuCores, memoryBytes } = resolved.containerLimits;
+  if (!(cpuCores > 0) || !(memoryBytes > 0)) {
+    throw new Error(`containerLimits must be positive, got ${cpuCores} cores and ${memoryBytes} bytes`);
+  }
+  for (const source of resolved.availableSources) {
+    if (!metricSources.includes(source)) throw new Error(`availableSources has an unknown source '${source}' (known: ${metricSources.join(', ')})`);
   }
   return resolved;
 }
@@ -178,10 +246,11 @@ function recordingRules(options: ResolvedRuleOptions): RecordingRule[] {
     expr: `histogram_quantile(${quantile}, sum by (namespace, job, le) (rate(${metric.httpRequestDurationSeconds}_bucket${scrapeSelector(target, served)}[${shortWindow}])))`,
   });
   return [
-    {
-      record: recordedSeries.servedRequestRate,
-      expr: `sum by (namespace, job) (rate(${metric.httpRequestsTotal}${scrapeSelector(target, served)}[${shortWindow}]))`,
-    },
+    // One request rate per window, the minimum-traffic guard of the alerts that judge that window.
+    ...errorRatioWindows.map((window) => ({
+      record: recordedSeries.servedRequestRate(window),
+      expr: `sum by (namespace, job) (rate(${metric.httpRequestsTotal}${scrapeSelector(target, served)}[${window}]))`,
+    })),
     ...errorRatioWindows.map((window) => ({ record: recordedSeries.errorRatio(window), expr: codeRatio(target, '5..', window) })),
     { record: recordedSeries.clientErrorRatio, expr: codeRatio(target, '4..', shortWindow) },
     latency(0.5),
@@ -212,8 +281,13 @@ function alertingRules(options: ResolvedRuleOptions): AlertingRule[] {
   const budget = String(+(1 - options.availabilityObjective).toPrecision(6));
   const objectivePercent = `${+(options.availabilityObjective * 100).toFixed(4)} %`;
   const latencySeconds = options.latencyThreshold.toMilliseconds() / 1000;
-  const container = `container="${target.container}"`;
   const expirySeconds = options.certificateExpiryWarning.toSeconds();
+  const { cpuCores, memoryBytes } = options.containerLimits;
+  const memoryMebibytes = +(memoryBytes / 1048576).toFixed(1);
+  /** The guard: the window holds at least `minimumRequests` served requests. */
+  const enoughTraffic = (window: string) =>
+    `${recordedSeries.servedRequestRate(window)}${scrapeSelector(target)} * ${windowSeconds(window)} >= ${options.minimumRequests}`;
+  const guarded = (expr: string, ...windows: string[]) => [`(${expr})`, ...windows.map((window) => `(${enoughTraffic(window)})`)].join(' and ');
 
   const rules: AlertingRule[] = [
     alert('KeyServerDown', 'critical', '1m',
@@ -221,21 +295,21 @@ function alertingRules(options: ResolvedRuleOptions): AlertingRule[] {
       'Key server target down or missing',
       `Prometheus cannot scrape ${where} {{ with $labels.instance }}at {{ . }} {{ end }}or finds no target at all: check the pods, the Service and the ServiceMonitor or scrape config.`),
     alert('KeyServerHighErrorRate', 'critical', '5m',
-      `${recordedSeries.errorRatio(shortWindow)}${scrapeSelector(target)} > ${options.errorRatioThreshold}`,
+      guarded(`${recordedSeries.errorRatio(shortWindow)}${scrapeSelector(target)} > ${options.errorRatioThreshold}`, shortWindow),
       'Key server answers too many requests with 5xx',
       `{{ $value | humanizePercentage }} of the requests served by ${where} failed with 5xx over 5 minutes (threshold ${options.errorRatioThreshold * 100} %).`),
     alert('KeyServerHighLatency', 'warning', '5m',
-      `${recordedSeries.latencyQuantile(0.95)}${scrapeSelector(target)} > ${latencySeconds}`,
+      guarded(`${recordedSeries.latencyQuantile(0.95)}${scrapeSelector(target)} > ${latencySeconds}`, shortWindow),
       'Key server p95 latency is high',
       `95th percentile latency of ${where} is {{ $value | humanizeDuration }} (threshold ${options.latencyThreshold.toMilliseconds()} ms).`),
     ...burnRateAlerts.map(({ alert: name, severity, for: forDuration, pairs }) => alert(name, severity, forDuration,
-      pairs.map(([long, short, factor]) =>
-        `(${recordedSeries.errorRatio(long)}${scrapeSelector(target)} > (${factor} * ${budget})` +
-        ` and ${recordedSeries.errorRatio(short)}${scrapeSelector(target)} > (${factor} * ${budget}))`).join(' or '),
+      pairs.map(([long, short, factor]) => `(${guarded(
+        `${recordedSeries.errorRatio(long)}${scrapeSelector(target)} > (${factor} * ${budget})` +
+        ` and ${recordedSeries.errorRatio(short)}${scrapeSelector(target)} > (${factor} * ${budget})`, long, short)})`).join(' or '),
       `Key server is burning its ${objectivePercent} availability error budget ${severity === 'critical' ? 'fast' : 'steadily'}`,
       `${where} fails {{ $value | humanizePercentage }} of requests; at this rate the 30-day error budget of the ${objectivePercent} objective runs out in ${severity === 'critical' ? 'days' : 'weeks'}.`)),
     alert('KeyServerUnusualClientErrorShare', 'warning', '10m',
-      `${recordedSeries.clientErrorRatio}${scrapeSelector(target)} > ${options.clientErrorRatioThreshold}`,
+      guarded(`${recordedSeries.clientErrorRatio}${scrapeSelector(target)} > ${options.clientErrorRatioThreshold}`, shortWindow),
       'Unusual share of 4xx answers from the key server',
       `{{ $value | humanizePercentage }} of the requests to ${where} were rejected with 4xx over 5 minutes: a scanner, abuse or a broken client.`),
     alert('KeyServerPodsNotReady', 'warning', '5m',
@@ -246,16 +320,16 @@ function alertingRules(options: ResolvedRuleOptions): AlertingRule[] {
       `kube_deployment_spec_replicas{namespace="${target.namespace}",deployment="${target.deployment}"} != kube_deployment_status_replicas_available{namespace="${target.namespace}",deployment="${target.deployment}"}`,
       'Key server Deployment does not have its desired replicas available',
       `Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had a different number of available replicas than desired for 10 minutes.`),
+    // The container runs one process, the server, so its own CPU and resident memory are the container's; the
+    // limits are the ones the construct wrote into the Deployment, so these need neither cAdvisor nor kube-state-metrics.
     alert('KeyServerCpuNearLimit', 'warning', '10m',
-      `sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total${podSelector(target, container)}[${shortWindow}]))` +
-      ` / sum by (namespace, pod, container) (kube_pod_container_resource_limits${podSelector(target, container, 'resource="cpu"')}) > ${options.resourceLimitRatio}`,
+      `rate(process_cpu_seconds_total${scrapeSelector(target)}[${shortWindow}]) / ${cpuCores} > ${options.resourceLimitRatio}`,
       'Key server container close to its CPU limit',
-      `Container {{ $labels.container }} in ${pod} uses {{ $value | humanizePercentage }} of its CPU limit.`),
+      `The server in ${pod} uses {{ $value | humanizePercentage }} of its ${cpuCores} CPU limit; above it the kernel throttles it.`),
     alert('KeyServerMemoryNearLimit', 'warning', '10m',
-      `sum by (namespace, pod, container) (container_memory_working_set_bytes${podSelector(target, container)})` +
-      ` / sum by (namespace, pod, container) (kube_pod_container_resource_limits${podSelector(target, container, 'resource="memory"')}) > ${options.resourceLimitRatio}`,
+      `process_resident_memory_bytes${scrapeSelector(target)} / ${memoryBytes} > ${options.resourceLimitRatio}`,
       'Key server container close to its memory limit',
-      `Container {{ $labels.container }} in ${pod} uses {{ $value | humanizePercentage }} of its memory limit.`),
+      `The server in ${pod} uses {{ $value | humanizePercentage }} of its ${memoryMebibytes} MiB memory limit; at the limit it is OOM-killed.`),
     alert('KeyServerCertificateExpiringSoon', 'warning', '15m',
       `${metric.tlsCertificateExpiryTimestampSeconds}${scrapeSelector(target)} - time() < ${expirySeconds}`,
       'Key server certificate expires soon',

@@ -107,3 +107,26 @@ export function keyServerTarget(objects: readonly KubeObject[]): KeyServerTarget
 export function serviceHostName(target: KeyServerTarget): string {
   return `${target.serviceName}.${target.namespace}.svc`;
 }
+
+/**
+ * Secrets the pods mount that no object of the manifests provides (no Secret, no cert-manager Certificate writing it):
+ * they must exist in the cluster before the pods can start, e.g. the TLS Secret of dist/standalone/.
+ */
+export function externalSecretsOf(objects: readonly KubeObject[]): Array<{ readonly namespace: string; readonly name: string }> {
+  const provided = new Set<string>();
+  for (const object of objects) {
+    const namespace = object.metadata.namespace ?? 'default';
+    if (object.kind === 'Secret') provided.add(`${namespace}/${object.metadata.name}`);
+    if (object.kind === 'Certificate') provided.add(`${namespace}/${(object as unknown as { spec: { secretName: string } }).spec.secretName}`);
+  }
+  const needed = new Map<string, { namespace: string; name: string }>();
+  for (const object of objects) {
+    const volumes = (object as unknown as { spec?: { template?: { spec?: { volumes?: Array<{ secret?: { secretName: string } }> } } } }).spec?.template?.spec?.volumes ?? [];
+    for (const volume of volumes) {
+      const namespace = object.metadata.namespace ?? 'default';
+      const name = volume.secret?.secretName;
+      if (name !== undefined && !provided.has(`${namespace}/${name}`)) needed.set(`${namespace}/${name}`, { namespace, name });
+    }
+  }
+  return [...needed.values()];
+}

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { environmentFrom, keyServerProps } from '../../main';
+import { environmentFrom, keyServerProps, standaloneTlsSecretName } from '../../main';
 import { invariantViolations } from './helpers/invariants';
 import { missingResourceViolations, podSecurityRestrictedViolations, podSpecOf } from './helpers/pod-security';
 import { expectStrictlyValid } from './helpers/validate-strict';
@@ -34,6 +34,13 @@ export function differences(expectedDir: string, actualDir: string): string[] {
     }
   }
   return lines.sort();
+}
+
+/** The objects of the manifests directly in `dir`, as `kubectl apply -f <dir>` reads them. */
+function objectsIn(dir: string): Array<Record<string, any>> {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJSON()))
+    .filter((object) => object !== null);
 }
 
 function committedObjects(): Record<string, unknown>[] {
@@ -68,16 +75,30 @@ describe('committed dist/', () => {
   });
 
   test('its objects line up and every pod meets Pod Security "restricted" with requests and limits', () => {
-    // dist/ and dist/standalone/ are alternatives, so each is checked on its own.
-    for (const dir of [committed, path.join(committed, 'standalone')]) {
-      const objects = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))
-        .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJSON()));
-      expect(invariantViolations(objects)).toEqual([]);
+    // dist/ and dist/standalone/ are alternatives, so each is checked on its own. The standalone TLS Secret is yours
+    // to create (npm run dev-cert, or your PKI): it is the one object dist/standalone/ mounts and does not hold.
+    for (const [dir, externalSecrets] of [[committed, []], [path.join(committed, 'standalone'), [standaloneTlsSecretName]]] as const) {
+      const objects = objectsIn(dir);
+      expect(invariantViolations(objects, { externalSecrets })).toEqual([]);
       for (const pod of objects.map(podSpecOf).filter((spec) => spec !== undefined)) {
         expect(podSecurityRestrictedViolations(pod)).toEqual([]);
         expect(missingResourceViolations(pod)).toEqual([]);
       }
     }
+  });
+});
+
+describe('what each output needs in the cluster', () => {
+  /** API groups every conformant cluster serves (core, apps, autoscaling, policy, networking, RBAC). */
+  const builtIn = new Set(['', 'apps', 'autoscaling', 'policy', 'networking.k8s.io', 'rbac.authorization.k8s.io']);
+  const groupsOf = (dir: string) => [...new Set(objectsIn(dir).map((object) => (String(object.apiVersion).includes('/') ? String(object.apiVersion).split('/')[0] : '')))].sort();
+
+  test('dist/standalone/ applies on a cluster with nothing installed: only built-in kinds, no cert-manager or operator resource', () => {
+    expect(groupsOf(path.join(committed, 'standalone')).filter((group) => !builtIn.has(group))).toEqual([]);
+  });
+
+  test('dist/ needs cert-manager and prometheus-operator, as the README says, and nothing else', () => {
+    expect(groupsOf(committed).filter((group) => !builtIn.has(group))).toEqual(['cert-manager.io', 'monitoring.coreos.com']);
   });
 });
 
@@ -112,8 +133,8 @@ describe('environments', () => {
     expect(keyServerProps('production')).toEqual({});
   });
 
-  test('development runs one pod without autoscaler or disruption budget', () => {
-    expect(keyServerProps(environmentFrom('development'))).toEqual(expect.objectContaining({ replicas: 1, autoscaling: false, podDisruptionBudget: false }));
+  test('development runs one pod without autoscaler, so no disruption budget is emitted', () => {
+    expect(keyServerProps(environmentFrom('development'))).toEqual(expect.objectContaining({ replicas: 1, autoscaling: false }));
   });
 
   test('an unknown environment is refused by name', () => {

@@ -25,7 +25,7 @@ describe('KeyServerApp access control and rate limit', () => {
     const { app, objects } = build({ accessControl: { tokenSecretName: 'key-server-tokens', tokenSecretKey: 'clients.txt' } });
     const pod = only(objects, 'Deployment').spec.template.spec;
     const volume = pod.volumes.find((candidate: { name: string }) => candidate.name === 'auth-tokens');
-    expect(volume.secret).toEqual({ secretName: 'key-server-tokens', items: [{ key: 'clients.txt', path: 'tokens' }] });
+    expect(volume.secret).toEqual({ secretName: 'key-server-tokens', defaultMode: 0o440, items: [{ key: 'clients.txt', path: 'tokens' }] });
     const mount = pod.containers[0].volumeMounts.find((candidate: { name: string }) => candidate.name === 'auth-tokens');
     expect(mount).toEqual({ name: 'auth-tokens', mountPath: '/etc/key-server/auth', readOnly: true });
     expect(mount.subPath).toBeUndefined(); // a subPath mount would never see the Secret change

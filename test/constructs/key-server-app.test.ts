@@ -3,6 +3,8 @@
 import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { KeyServerApp, KeyServerAppProps } from '../../constructs';
+import { maxOldSpaceMebibytes } from '../../constructs/key-server-resources';
+import versions from '../../versions.json';
 import { invariantViolations } from './helpers/invariants';
 import { missingResourceViolations, podSecurityRestrictedViolations, podSpecOf } from './helpers/pod-security';
 import { only, synthesize } from './helpers/synth';
@@ -29,7 +31,7 @@ const customised: KeyServerAppProps = {
   spreadAcrossZones: true,
   tls: { issuer: { name: 'internal-ca', kind: 'ClusterIssuer' }, duration: Duration.days(30), renewBefore: Duration.days(10) },
   autoscaling: { minReplicas: 3, maxReplicas: 12, cpuUtilization: 60, memoryUtilization: 80 },
-  podDisruptionBudget: { minAvailable: '50%' },
+  podDisruptionBudget: { maxUnavailable: kplus.PercentOrAbsolute.percent(25) },
   allowedClients: [{ namespaceLabels: { 'kubernetes.io/metadata.name': 'payments' }, podLabels: { app: 'checkout' } }],
   prometheusSelector: { namespaceLabels: { 'kubernetes.io/metadata.name': 'observability' }, podLabels: { app: 'prom' } },
   egress: 'dns',
@@ -110,7 +112,7 @@ describe('KeyServerApp manifests', () => {
     const container = deployment.spec.template.spec.containers[0];
     expect(container.args).toEqual([...app.serverArgs]);
     expect(app.serverArgs).toEqual([
-      '--host', '0.0.0.0', '--srv-port', '8443', '--metrics-port', '9100', '--max-size', '4096', '--min-size', '16',
+      '--host', '::', '--srv-port', '8443', '--metrics-port', '9100', '--max-size', '4096', '--min-size', '16',
       '--shutdown-delay', '2.5', '--tls-cert', '/etc/key-server/tls/tls.crt', '--tls-key', '/etc/key-server/tls/tls.key',
       '--access-log',
     ]);
@@ -146,7 +148,7 @@ describe('KeyServerApp manifests', () => {
     const { app, objects } = synth({ tls: { existingSecretName: 'my-tls' } });
     expect(app.tlsSecretName).toBe('my-tls');
     expect(objects.filter((o) => o.kind === 'Certificate' || o.kind === 'Issuer')).toEqual([]);
-    expect(only(objects, 'Deployment').spec.template.spec.volumes).toEqual([{ name: 'tls', secret: { secretName: 'my-tls' } }]);
+    expect(only(objects, 'Deployment').spec.template.spec.volumes).toEqual([{ name: 'tls', secret: { secretName: 'my-tls', defaultMode: 0o440 } }]);
   });
 
   test('termination grace period exceeds the shutdown delay', () => {
@@ -159,6 +161,15 @@ describe('KeyServerApp manifests', () => {
     expect(container.startupProbe.httpGet).toEqual({ path: '/health', port: 'https', scheme: 'HTTPS' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'https', scheme: 'HTTPS' });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'https', scheme: 'HTTPS' });
+  });
+
+  test('a busy pod is not restarted: liveness waits 5 s per probe and a minute of failures, under a 1-CPU limit', () => {
+    const container = only(synth().objects, 'Deployment').spec.template.spec.containers[0];
+    const window = (probe: any) => ({ timeout: probe.timeoutSeconds, failingFor: probe.periodSeconds * probe.failureThreshold });
+    // Measured under 200 connections: a probe's new TLS handshake took up to 4.4 s at a 200m limit, 0.1 s at 1 CPU.
+    expect(window(container.livenessProbe)).toEqual({ timeout: 5, failingFor: 60 });
+    expect(window(container.readinessProbe)).toEqual({ timeout: 3, failingFor: 15 });
+    expect(container.resources.limits.cpu).toBe('1');
   });
 
   test('rolling updates never take a pod away before its replacement is ready', () => {
@@ -181,15 +192,53 @@ describe('KeyServerApp manifests', () => {
     expect(fixed.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
   });
 
-  test('the disruption budget keeps one pod by default and accepts a percentage', () => {
-    expect(only(synth().objects, 'PodDisruptionBudget').spec.minAvailable).toBe(1);
-    expect(only(synth(customised).objects, 'PodDisruptionBudget').spec.minAvailable).toBe('50%');
+  test('the disruption budget lets a drain evict one pod at a time however far the autoscaler scaled, and any unhealthy pod', () => {
+    const budget = only(synth().objects, 'PodDisruptionBudget').spec;
+    expect(budget).toEqual(expect.objectContaining({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' }));
+    expect(budget.minAvailable).toBeUndefined();
+    expect(only(synth(customised).objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe('25%');
+  });
+
+  test('no disruption budget for a single pod, which one could only block or allow entirely', () => {
+    expect(synth({ replicas: 1, autoscaling: false }).objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
+    expect(synth({ autoscaling: { minReplicas: 1, maxReplicas: 3 } }).objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(true);
+  });
+
+  test('the image names its registry, from versions.json by default, and takes a digest', () => {
+    const { app, objects } = synth();
+    expect(only(objects, 'Deployment').spec.template.spec.containers[0].image).toBe(`${versions.images.keyServer.repository}:${versions.images.keyServer.tag}`);
+    expect(app.image).toMatch(/^[a-z0-9.-]+\.[a-z]+(:\d+)?\//);
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const pinned = synth({ image: 'registry.example.com:5000/team/key-server', imageTag: '1.4.2', imageDigest: digest });
+    expect(only(pinned.objects, 'Deployment').spec.template.spec.containers[0].image).toBe(`registry.example.com:5000/team/key-server:1.4.2@${digest}`);
+    expect(pinned.app.labels['app.kubernetes.io/version']).toBe('1.4.2');
+  });
+
+  test('the heap ceiling follows the memory limit: NODE_OPTIONS holds half of it', () => {
+    const env = (props: KeyServerAppProps) => only(synth(props).objects, 'Deployment').spec.template.spec.containers[0].env;
+    expect(env({})).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=96' }]);
+    const bigger = { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) } };
+    expect(env({ resources: bigger })).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=512' }]);
+    expect(maxOldSpaceMebibytes(Size.mebibytes(192))).toBe(96);
+  });
+
+  test('the serving certificate Secret carries no label claiming GitOps ownership, and the CA keeps its key at renewal', () => {
+    const certificates = synth().objects.filter((o) => o.kind === 'Certificate');
+    const serving = certificates.find((c) => c.spec.secretTemplate !== undefined);
+    expect(Object.keys(serving.spec.secretTemplate.labels).sort()).toEqual([
+      'app.kubernetes.io/component', 'app.kubernetes.io/name', 'app.kubernetes.io/part-of', 'app.kubernetes.io/version',
+    ]);
+    expect(serving.spec.privateKey.rotationPolicy).toBe('Always');
+    expect(certificates.find((c) => c.spec.isCA === true).spec.privateKey.rotationPolicy).toBe('Never');
   });
 
   test('pods are spread across nodes, and across zones when asked, without blocking scheduling', () => {
     const keys = (props: KeyServerAppProps) => only(synth(props).objects, 'Deployment').spec.template.spec.topologySpreadConstraints
       .map((c: any) => [c.topologyKey, c.whenUnsatisfiable]);
     expect(keys({})).toEqual([['kubernetes.io/hostname', 'ScheduleAnyway']]);
+    const constraints = only(synth({ spreadAcrossZones: true }).objects, 'Deployment').spec.template.spec.topologySpreadConstraints;
+    // Only the pods of one ReplicaSet count, so a rollout's leaving pods do not skew where the new ones go.
+    expect(constraints.map((c: any) => c.matchLabelKeys)).toEqual([['pod-template-hash'], ['pod-template-hash']]);
     expect(keys({ spreadAcrossZones: true })).toEqual([
       ['kubernetes.io/hostname', 'ScheduleAnyway'], ['topology.kubernetes.io/zone', 'ScheduleAnyway'],
     ]);

@@ -15,7 +15,7 @@ describe('KeyServerApp container args', () => {
     expect(serverConfigFor({})).toEqual({
       kind: 'config',
       config: expect.objectContaining({
-        host: '0.0.0.0', srvPort: 1123, metricsPort: 9464, minSize: 1, maxSize: 1024, shutdownDelay: 5, accessLog: false,
+        host: '::', srvPort: 1123, metricsPort: 9464, minSize: 1, maxSize: 1024, shutdownDelay: 5, accessLog: false,
         tls: { certFile: '/etc/key-server/tls/tls.crt', keyFile: '/etc/key-server/tls/tls.key' },
       }),
     });

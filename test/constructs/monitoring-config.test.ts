@@ -1,7 +1,11 @@
 import { stringify } from 'yaml';
 import { alertmanagerConfig, alertmanagerReceivers } from '../../constructs/monitoring-alertmanager-config';
-import { PrometheusConfig, RelabelConfig, standalonePrometheusConfig, StandalonePrometheusConfigOptions } from '../../constructs/monitoring-prometheus-config';
+import {
+  PrometheusConfig, prometheusPaths, RelabelConfig, remoteWriteCredentialsFile, standalonePrometheusConfig, StandalonePrometheusConfigOptions,
+} from '../../constructs/monitoring-prometheus-config';
 import { keyServerRuleGroups } from '../../constructs/rules/key-server-rules';
+import { runbookBaseUrl } from '../../main';
+import { checkConfigAsMounted } from '../rules/prometheus-config';
 import { runInTempDir } from '../rules/promtool';
 
 const target = { namespace: 'keys', job: 'key-server', deployment: 'key-server', container: 'key-server' };
@@ -33,12 +37,16 @@ const kubernetesSdFields = new Set([
   'basic_auth', 'authorization', 'oauth2', 'proxy_url', 'no_proxy', 'proxy_from_environment', 'proxy_connect_header',
   'follow_redirects', 'enable_http2', 'tls_config',
 ]);
-const kubernetesSdRoles = new Set(['node', 'service', 'pod', 'endpoints', 'endpointslice', 'ingress']);
-/** Meta label prefixes each role provides (the reference lists them per role; endpoints also carry their pod's and Service's). */
+/** Roles this library may use: `endpoints` reads the v1 Endpoints API, deprecated since Kubernetes 1.33. */
+const kubernetesSdRoles = new Set(['node', 'service', 'pod', 'endpointslice', 'ingress']);
+/**
+ * Meta label prefixes each role provides (the reference lists them per role; endpointslice targets also carry their
+ * pod's and Service's).
+ */
 const metaPrefixesByRole: Record<string, string[]> = {
   node: ['__meta_kubernetes_node_'],
   pod: ['__meta_kubernetes_namespace', '__meta_kubernetes_pod_'],
-  endpoints: ['__meta_kubernetes_namespace', '__meta_kubernetes_endpoints_', '__meta_kubernetes_endpoint_', '__meta_kubernetes_service_', '__meta_kubernetes_pod_'],
+  endpointslice: ['__meta_kubernetes_namespace', '__meta_kubernetes_endpointslice_', '__meta_kubernetes_service_', '__meta_kubernetes_pod_'],
 };
 const relabelActions = new Set(['replace', 'keep', 'drop', 'keepequal', 'dropequal', 'hashmod', 'labelmap', 'labeldrop', 'labelkeep', 'lowercase', 'uppercase']);
 const relabelFields = new Set(['source_labels', 'separator', 'regex', 'modulus', 'target_label', 'replacement', 'action']);
@@ -98,40 +106,19 @@ function kubernetesSdProblems(job: ScrapeConfig): string[] {
   return problems;
 }
 
-/**
- * A copy promtool 2.42 from Debian can load: its build leaves out Kubernetes service discovery, so each
- * `kubernetes_sd_configs` becomes a `static_configs` target with the labels discovery and relabelling would
- * give; file paths point at placeholder files promtool requires to exist; the rule glob names the real rules.
- */
-function checkableCopy(config: PrometheusConfig): { yaml: string; files: Record<string, string> } {
-  const files: Record<string, string> = { 'rules.yml': stringify({ groups: keyServerRuleGroups({ target }) }) };
-  const localFile = (path: string) => {
-    const name = `file-${Object.keys(files).length}`;
-    files[name] = `placeholder for ${path}\n`;
-    return name;
+/** The files the Prometheus pod has where `config` points (prometheusPaths): rules, CA, tokens, its service account. */
+function podFiles(config: PrometheusConfig, options: StandalonePrometheusConfigOptions): Record<string, string> {
+  const files: Record<string, string> = {
+    [`${prometheusPaths.rules}/key-server.yml`]: stringify({ groups: keyServerRuleGroups({ target, runbookBaseUrl }) }),
+    [prometheusPaths.keyServerCa]: 'placeholder CA\n',
+    [`${prometheusPaths.serviceAccount}/token`]: 'placeholder token\n',
+    [`${prometheusPaths.serviceAccount}/ca.crt`]: 'placeholder cluster CA\n',
   };
-  const swapFiles = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(swapFiles);
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([key, inner]) =>
-        [key, (key === 'ca_file' || key === 'credentials_file') && typeof inner === 'string' ? localFile(inner) : swapFiles(inner)]));
-    }
-    return value;
-  };
-  const copy = swapFiles(config) as PrometheusConfig;
-  const scrapeConfigs = copy.scrape_configs.map((job) => {
-    if (!job.kubernetes_sd_configs) return job;
-    // relabel_configs stay, so promtool parses their regexes with the real RE2.
-    const { kubernetes_sd_configs: _swapped, ...rest } = job;
-    return {
-      ...rest,
-      static_configs: [{
-        targets: ['10.0.0.7:9464'],
-        labels: { job: String(job.job_name), namespace: 'keys', service: 'key-server', pod: 'key-server-5d8f7c9b4-x7k2p', endpoint: 'metrics' },
-      }],
-    };
-  });
-  return { yaml: stringify({ ...copy, rule_files: ['rules.yml'], scrape_configs: scrapeConfigs }), files };
+  for (const target of options.remoteWrite ?? []) {
+    if (target.bearerTokenSecret) files[remoteWriteCredentialsFile(target.bearerTokenSecret)] = 'placeholder token\n';
+  }
+  expect(config.rule_files).toEqual([`${prometheusPaths.rules}/*.yml`]);
+  return files;
 }
 
 describe('standalone prometheus.yml', () => {
@@ -144,6 +131,13 @@ describe('standalone prometheus.yml', () => {
     const discovered = config.scrape_configs.filter((job) => job.kubernetes_sd_configs);
     expect(discovered.length).toBeGreaterThanOrEqual(3);
     expect(discovered.flatMap(kubernetesSdProblems)).toEqual([]);
+  });
+
+  it('discovers through EndpointSlices, never the deprecated v1 Endpoints API', () => {
+    const roles = standalonePrometheusConfig(fullOptions).scrape_configs.flatMap((job) => ((job.kubernetes_sd_configs ?? []) as Array<{ role: string }>).map((sd) => sd.role));
+    expect(roles).toContain('endpointslice');
+    expect(roles).not.toContain('endpoints');
+    expect(JSON.stringify(standalonePrometheusConfig(fullOptions))).not.toMatch(/__meta_kubernetes_endpoints?_/);
   });
 
   it('has a structural check that catches an unknown field, a bad role and a broken regex (negative control)', () => {
@@ -164,11 +158,24 @@ describe('standalone prometheus.yml', () => {
   it.each([
     ['the defaults', baseOptions],
     ['kubelet scraping, external labels and remote write', fullOptions],
-  ])('with %s passes promtool check config once kubernetes_sd_configs are swapped for static_configs (Debian promtool 2.42 lacks Kubernetes SD)', (_name, options) => {
-    const { yaml, files } = checkableCopy(standalonePrometheusConfig(options));
-    const result = runInTempDir('promtool', ['check', 'config', 'prometheus.yml'], { ...files, 'prometheus.yml': yaml });
+    ['the Alertmanager scraped, in namespaced discovery', { ...baseOptions, scrapeAlertmanager: true, namespaces: ['keys', 'kube-system'] }],
+  ])('with %s passes the real promtool check config as emitted, Kubernetes service discovery included', (_name, options) => {
+    const config = standalonePrometheusConfig(options);
+    const yaml = stringify(config);
+    const result = checkConfigAsMounted(yaml, podFiles(config, options));
     if (result.status !== 0) throw new Error(`promtool check config failed:\n${result.output}\n${yaml}`);
     expect(result.output).toMatch(/SUCCESS: 1 rule files found/);
+    expect(result.output).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it('is refused by the real promtool for an unknown discovery role or field (negative control)', () => {
+    const config = standalonePrometheusConfig(baseOptions);
+    const files = podFiles(config, baseOptions);
+    for (const broken of [stringify(config).replace('role: endpointslice', 'role: endpointslices'), stringify(config).replace('honor_labels:', 'honour_labels:')]) {
+      const result = checkConfigAsMounted(broken, files);
+      expect(result.status).not.toBe(0);
+      expect(result.output).toMatch(/endpointslices|honour_labels/);
+    }
   });
 
   it('labels key server targets as a ServiceMonitor does, with job set to the Service name', () => {
@@ -176,7 +183,7 @@ describe('standalone prometheus.yml', () => {
     expect(job.scheme).toBe('https');
     expect(job.tls_config).toEqual({ ca_file: '/etc/prometheus/key-server-ca/ca.crt', server_name: 'key-server.keys.svc' });
     const relabel = job.relabel_configs as RelabelConfig[];
-    expect(relabel[0]).toEqual({ source_labels: ['__meta_kubernetes_service_name', '__meta_kubernetes_endpoint_port_name'], regex: 'key-server;metrics', action: 'keep' });
+    expect(relabel[0]).toEqual({ source_labels: ['__meta_kubernetes_service_name', '__meta_kubernetes_endpointslice_port_name'], regex: 'key-server;metrics', action: 'keep' });
     expect(relabel.map((rule) => rule.target_label).filter(Boolean)).toEqual(['namespace', 'service', 'pod', 'container', 'endpoint', 'job']);
   });
 
@@ -232,6 +239,22 @@ describe('alertmanager.yml', () => {
     expect(result.output).toMatch(/SUCCESS/);
   });
 
+  it.each([
+    [['alertname=Watchdog', 'severity=none'], 'watchdog'],
+    [['alertname=KeyServerDown', 'severity=critical', 'namespace=keys', 'job=key-server'], 'critical'],
+    [['alertname=KeyServerHighLatency', 'severity=warning'], 'warning'],
+    [['alertname=SomethingElse', 'severity=info'], 'default'],
+  ])('routes %j to receiver %s, as the real amtool reads the tree', (labels, receiver) => {
+    const result = runInTempDir('amtool', ['config', 'routes', 'test', '--config.file=alertmanager.yml', ...labels], { 'alertmanager.yml': stringify(alertmanagerConfig()) });
+    if (result.status !== 0) throw new Error(`amtool config routes test failed:\n${result.output}`);
+    expect(result.output.trim()).toBe(receiver);
+  });
+
+  it('repeats the Watchdog every 5 minutes, the heartbeat a dead man\'s switch expects', () => {
+    const routes = alertmanagerConfig().route.routes as Array<Record<string, unknown>>;
+    expect(routes[0]).toEqual(expect.objectContaining({ receiver: 'watchdog', matchers: ['alertname="Watchdog"'], repeat_interval: '5m' }));
+  });
+
   it('routes critical and warning alerts to receivers that have no integration yet', () => {
     const config = alertmanagerConfig();
     expect(config.receivers).toEqual(alertmanagerReceivers.map((name) => ({ name })));
@@ -240,7 +263,7 @@ describe('alertmanager.yml', () => {
 
   describe('inhibition', () => {
     const labels = { namespace: 'keys', job: 'key-server' };
-    const alerts = keyServerRuleGroups({ target }).flatMap((group) => group.rules)
+    const alerts = keyServerRuleGroups({ target, runbookBaseUrl }).flatMap((group) => group.rules)
       .flatMap((rule) => ('alert' in rule ? [{ alertname: rule.alert, severity: rule.labels.severity, ...labels }] : []));
     const named = (alertname: string, extra: Record<string, string> = {}) => ({ ...alerts.find((alert) => alert.alertname === alertname)!, ...extra });
 

@@ -2,30 +2,36 @@
 // the rules and configs as they appear in the manifests.
 import { Duration, Size } from 'cdk8s';
 import { parse } from 'yaml';
+import { StandaloneAlertmanager } from '../../constructs/monitoring-alertmanager';
+import { StandaloneGrafana } from '../../constructs/monitoring-grafana';
 import { KeyServerApp } from '../../constructs/key-server-app';
 import { MonitoringStack, MonitoringStackProps } from '../../constructs/monitoring-stack';
 import { keyServerDashboards } from '../../constructs/dashboards';
 import { keyServerRuleGroups } from '../../constructs/rules/key-server-rules';
+import { metaMonitoringAlertNames, metaMonitoringRuleGroups } from '../../constructs/rules/meta-monitoring-rules';
+import { runbookBaseUrl } from '../../main';
 import { invariantViolations, podTemplates } from './helpers/invariants';
 import { admits, peerIn } from './helpers/network-policy';
 import { missingResourceViolations, podSecurityRestrictedViolations } from './helpers/pod-security';
-import { only, synthesize } from './helpers/synth';
+import { newChart, only, synthesize } from './helpers/synth';
 import { expectStrictlyValid } from './helpers/validate-strict';
+import { checkConfigAsMounted, podFilesOf } from '../rules/prometheus-config';
+import { metricNamesIn, sourceOfMetric } from '../rules/promql-names';
 import { checkRules, runInTempDir } from '../rules/promtool';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-type StackOptions = Omit<MonitoringStackProps, 'keyServer'>;
+type StackOptions = Omit<MonitoringStackProps, 'keyServer' | 'runbookBaseUrl'> & { runbookBaseUrl?: string };
 
 /** Key server plus monitoring in one chart; returns every object and the stack. */
 function build(options: StackOptions): { objects: any[]; monitoring: any[]; stack: MonitoringStack } {
   let stack!: MonitoringStack;
   const objects = synthesize((scope) => {
     const keyServer = new KeyServerApp(scope, 'key-server');
-    stack = new MonitoringStack(scope, 'monitoring', { keyServer, ...options });
+    stack = new MonitoringStack(scope, 'monitoring', { keyServer, runbookBaseUrl, ...options });
   });
   const ours = new Set(stack.node.findAll().map((construct) => construct.node.path));
-  const monitoring = objects.filter((object) => ours.has(pathOf(stack, object)));
+  const monitoring = objects.filter((object) => ours.has(pathOf(stack, object) ?? ''));
   return { objects, monitoring, stack };
 }
 
@@ -37,6 +43,31 @@ function pathOf(stack: MonitoringStack, object: any): string | undefined {
 }
 
 const target = { namespace: 'key-server', job: 'key-server', deployment: 'key-server', container: 'key-server' };
+
+/**
+ * The sources whose series a mode's Prometheus stores, read from the objects: the key server when a ServiceMonitor or
+ * a scrape job keeps its metrics port; in operator mode what kube-prometheus-stack scrapes itself (kube-state-metrics,
+ * Prometheus, Alertmanager); in standalone mode the jobs of prometheus.yml.
+ */
+function scrapedSources(objects: any[]): Set<string> {
+  const sources = new Set<string>();
+  if (objects.some((object) => object.kind === 'ServiceMonitor')) ['keyServer', 'kubeStateMetrics', 'prometheus', 'alertmanager'].forEach((source) => sources.add(source));
+  const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.data?.['prometheus.yml'] !== undefined);
+  for (const job of configMap === undefined ? [] : parse(configMap.data['prometheus.yml']).scrape_configs) {
+    if (job.job_name === 'key-server') sources.add('keyServer');
+    if (job.static_configs?.[0]?.targets?.includes('localhost:9090')) sources.add('prometheus');
+    if (job.static_configs?.[0]?.targets?.some((address: string) => address.startsWith('alertmanager.'))) sources.add('alertmanager');
+  }
+  return sources;
+}
+
+/** Alerts of the emitted rules that read a metric no scraped source provides, with the metric. */
+function alertsWithoutSource(objects: any[], groups: any[]): string[] {
+  const sources = scrapedSources(objects);
+  const recorded = new Set(groups.flatMap((group) => group.rules).flatMap((rule: any) => (rule.record ? [rule.record] : [])));
+  return groups.flatMap((group) => group.rules).filter((rule: any) => rule.alert !== undefined).flatMap((rule: any) =>
+    metricNamesIn(rule.expr).filter((metric) => !recorded.has(metric) && !sources.has(sourceOfMetric(metric))).map((metric) => `${rule.alert} reads ${metric} (${sourceOfMetric(metric)})`));
+}
 
 describe('MonitoringStack in operator mode', () => {
   const { objects, monitoring, stack } = build({ mode: 'operator' });
@@ -67,7 +98,7 @@ describe('MonitoringStack in operator mode', () => {
   it('carries the same rule groups the pure function builds, and they pass promtool check rules as emitted', () => {
     const rule = only(objects, 'PrometheusRule');
     expect(rule.metadata.labels.release).toBe('prometheus-stack');
-    expect(rule.spec.groups).toEqual(keyServerRuleGroups({ target }));
+    expect(rule.spec.groups).toEqual(keyServerRuleGroups({ target, runbookBaseUrl }));
     const result = checkRules(rule.spec.groups);
     if (result.status !== 0) throw new Error(result.output);
     expect(stack.ruleGroups).toEqual(rule.spec.groups);
@@ -80,6 +111,20 @@ describe('MonitoringStack in operator mode', () => {
     }
     const stored = configMaps.flatMap((configMap) => Object.values(configMap.data).map((json) => JSON.parse(json as string)));
     expect(stored).toEqual(keyServerDashboards({ target }));
+  });
+
+  it('ships only alerts whose every metric has a source in operator mode, and leaves none out', () => {
+    expect(alertsWithoutSource(objects, only(objects, 'PrometheusRule').spec.groups)).toEqual([]);
+    expect(stack.omittedAlerts).toEqual([]);
+  });
+
+  it('leaves the Watchdog and the Prometheus and Alertmanager alerts to kube-prometheus-stack, which ships its own', () => {
+    const alerts = only(objects, 'PrometheusRule').spec.groups.flatMap((group: any) => group.rules).map((rule: any) => rule.alert);
+    expect(alerts.filter((alert: string) => (metaMonitoringAlertNames as readonly string[]).includes(alert))).toEqual([]);
+  });
+
+  it('refuses to synthesize without a runbook document, naming the prop', () => {
+    expect(() => build({ mode: 'operator', runbookBaseUrl: undefined })).toThrow(/^runbookBaseUrl is required/);
   });
 
   it('uses the configured release label, dashboard label and namespace, and skips verification only when asked', () => {
@@ -105,7 +150,7 @@ describe('MonitoringStack in standalone mode', () => {
   const { objects, monitoring, stack } = build({ mode: 'standalone' });
   const prometheusPod = { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'key-server-prometheus' };
 
-  it('emits Prometheus, Alertmanager and Grafana with their config, RBAC, Services, PDBs and NetworkPolicies', () => {
+  it('emits Prometheus, Alertmanager and Grafana with their config, RBAC, Services and NetworkPolicies (no budget over one pod)', () => {
     expect(monitoring.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
       'ConfigMap/grafana-dashboards',
       'ConfigMap/grafana-provisioning',
@@ -116,18 +161,42 @@ describe('MonitoringStack in standalone mode', () => {
       'NetworkPolicy/grafana',
       'NetworkPolicy/key-server-allow-standalone-prometheus',
       'NetworkPolicy/prometheus',
-      'PodDisruptionBudget/alertmanager',
-      'PodDisruptionBudget/prometheus',
       'Role/prometheus',
       'RoleBinding/prometheus',
       'Secret/alertmanager-config',
       'Service/alertmanager',
+      'Service/alertmanager-headless',
       'Service/grafana',
       'Service/prometheus',
+      'Service/prometheus-headless',
       'ServiceAccount/prometheus',
       'StatefulSet/alertmanager',
       'StatefulSet/prometheus',
     ]);
+  });
+
+  it('ships only alerts whose every metric has a source in standalone mode, and names the ones it leaves out', () => {
+    const groups = parse(only(objects, 'ConfigMap', 'prometheus-rules').data['key-server.yml']).groups;
+    expect(alertsWithoutSource(objects, groups)).toEqual([]);
+    expect(stack.omittedAlerts).toEqual([
+      { alert: 'KeyServerPodsNotReady', missingSources: ['kubeStateMetrics'] },
+      { alert: 'KeyServerReplicasMismatch', missingSources: ['kubeStateMetrics'] },
+    ]);
+  });
+
+  it('ships the kube-state-metrics alerts once told a kube-state-metrics is scraped', () => {
+    const withKsm = build({ mode: 'standalone', standalone: { kubeStateMetrics: true } });
+    const alerts = withKsm.stack.ruleGroups.flatMap((group) => group.rules).flatMap((rule) => ('alert' in rule ? [rule.alert] : []));
+    expect(alerts).toEqual(expect.arrayContaining(['KeyServerPodsNotReady', 'KeyServerReplicasMismatch']));
+    expect(withKsm.stack.omittedAlerts).toEqual([]);
+  });
+
+  it('watches itself: a Watchdog, and alerts on Prometheus and Alertmanager from the jobs that scrape them', () => {
+    const groups = parse(only(objects, 'ConfigMap', 'prometheus-rules').data['key-server.yml']).groups;
+    const meta = groups.find((group: any) => group.name === 'monitoring.alerts');
+    expect(meta).toEqual(metaMonitoringRuleGroups({ prometheusJob: 'prometheus', alertmanagerJob: 'alertmanager', runbookBaseUrl })[0]);
+    expect(meta.rules.map((rule: any) => rule.alert)).toEqual([...metaMonitoringAlertNames]);
+    expect([...scrapedSources(objects)].sort()).toEqual(['alertmanager', 'keyServer', 'prometheus']);
   });
 
   it('passes strict schema validation, together with the key server', () => {
@@ -145,7 +214,16 @@ describe('MonitoringStack in standalone mode', () => {
     expect(invariantViolations(objects)).toEqual([]);
   });
 
-  it('mounts the prometheus.yml it exposes, which passes the structural and promtool checks in monitoring-config.test.ts', () => {
+  it('mounts a prometheus.yml the real promtool accepts as emitted, with the files the pod mounts where it reads them', () => {
+    const yaml = only(objects, 'ConfigMap', 'prometheus-config').data['prometheus.yml'];
+    const files = podFilesOf(objects, 'StatefulSet', 'prometheus');
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['/etc/prometheus/config/prometheus.yml', '/etc/prometheus/rules/key-server.yml', '/etc/prometheus/key-server-ca/ca.crt']));
+    const result = checkConfigAsMounted(yaml, files);
+    if (result.status !== 0) throw new Error(`promtool check config failed:\n${result.output}`);
+    expect(result.output).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it('mounts the prometheus.yml it exposes, which passes the structural checks in monitoring-config.test.ts', () => {
     const config = parse(only(objects, 'ConfigMap', 'prometheus-config').data['prometheus.yml']);
     expect(config).toEqual(JSON.parse(JSON.stringify(stack.prometheusConfig)));
     expect(config.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
@@ -160,7 +238,8 @@ describe('MonitoringStack in standalone mode', () => {
     const rules = only(objects, 'ConfigMap', 'prometheus-rules').data['key-server.yml'];
     const result = runInTempDir('promtool', ['check', 'rules', 'key-server.yml'], { 'key-server.yml': rules });
     if (result.status !== 0) throw new Error(result.output);
-    expect(parse(rules).groups).toEqual(keyServerRuleGroups({ target }));
+    expect(parse(rules).groups).toEqual(stack.ruleGroups);
+    expect(parse(rules).groups.slice(0, 2)).toEqual(keyServerRuleGroups({ target, runbookBaseUrl, availableSources: ['keyServer', 'prometheus', 'alertmanager'] }));
   });
 
   it('mounts an Alertmanager config that passes amtool check-config as emitted', () => {
@@ -175,12 +254,30 @@ describe('MonitoringStack in standalone mode', () => {
       '--storage.tsdb.retention.time=15d', '--storage.tsdb.retention.size=16384MB',
     ]));
     expect(prometheus.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('20Gi');
-    expect(prometheus.spec.template.spec.containers[0].image).toBe('quay.io/prometheus/prometheus:v2.53.4');
+  });
+
+  it('runs the images of versions.json, each with a registry and a tag', () => {
+    const images = podTemplates(monitoring).map((template) => template.spec.containers[0].image).sort();
+    expect(images).toEqual(['docker.io/grafana/grafana:13.2.3', 'quay.io/prometheus/alertmanager:v0.35.0', 'quay.io/prometheus/prometheus:v3.13.5']);
+  });
+
+  it('accepts images by digest and labels the version from the tag, or from the digest when there is no tag', () => {
+    const digest = `sha256:${'c'.repeat(64)}`;
+    const { objects: all, monitoring: pinned } = build({ mode: 'standalone', standalone: { images: {
+      prometheus: `registry.example.com/mirror/prometheus:v3.13.5@${digest}`, grafana: `registry.example.com/mirror/grafana@${digest}`,
+    } } });
+    const prometheus = only(pinned, 'StatefulSet', 'prometheus');
+    expect(prometheus.spec.template.spec.containers[0].image).toBe(`registry.example.com/mirror/prometheus:v3.13.5@${digest}`);
+    expect(prometheus.metadata.labels['app.kubernetes.io/version']).toBe('v3.13.5');
+    const grafana = only(pinned, 'Deployment', 'grafana');
+    expect(grafana.spec.template.spec.containers[0].image).toBe(`registry.example.com/mirror/grafana@${digest}`);
+    expect(grafana.metadata.labels['app.kubernetes.io/version']).toBe('sha256-cccccccccccc');
+    expect(invariantViolations(all)).toEqual([]);
   });
 
   it('mounts only the CA certificate of the key server Secret into Prometheus, never its private key', () => {
     const volumes = only(objects, 'StatefulSet', 'prometheus').spec.template.spec.volumes;
-    expect(volumes.find((volume: any) => volume.name === 'key-server-ca').secret).toEqual({ secretName: 'key-server-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }] });
+    expect(volumes.find((volume: any) => volume.name === 'key-server-ca').secret).toEqual({ secretName: 'key-server-tls', defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] });
   });
 
   it('reads Grafana admin credentials from an existing Secret and writes none', () => {
@@ -265,7 +362,10 @@ describe('MonitoringStack standalone options', () => {
     ['an unknown mode', { mode: 'sidecar' as any }, /mode must be one of 'operator', 'standalone'/],
     ['standalone options in operator mode', { mode: 'operator', standalone: {} }, /standalone is only allowed with mode 'standalone'/],
     ['operator options in standalone mode', { mode: 'standalone', operator: {} }, /operator is only allowed with mode 'operator'/],
-    ['an unpinned image', { mode: 'standalone', standalone: { images: { grafana: 'grafana/grafana:latest' } } }, /standalone\.images\.grafana must be 'repository:tag'/],
+    ['an image without a registry', { mode: 'standalone', standalone: { images: { grafana: 'grafana/grafana:13.2.3' } } }, /^standalone\.images\.grafana must be .*it names no registry: .* is pulled from docker\.io: got 'grafana\/grafana:13\.2\.3'$/],
+    ['an image tagged latest', { mode: 'standalone', standalone: { images: { grafana: 'docker.io/grafana/grafana:latest' } } }, /^standalone\.images\.grafana must be .*'latest' names no version/],
+    ['an image with neither tag nor digest', { mode: 'standalone', standalone: { images: { prometheus: 'quay.io/prometheus/prometheus' } } }, /^standalone\.images\.prometheus must be .*neither a tag nor a digest/],
+    ['a malformed digest', { mode: 'standalone', standalone: { images: { alertmanager: 'quay.io/prometheus/alertmanager@sha256:abc' } } }, /^standalone\.images\.alertmanager must be .*a digest is sha256:/],
     ['another namespace without a CA Secret there', { mode: 'standalone', standalone: { namespace: 'monitoring' } }, /caSecret is required when standalone\.namespace/],
     ['a scrape timeout as long as the interval', { mode: 'operator', scrapeTimeout: Duration.seconds(15) }, /scrapeTimeout \(15s\) must be shorter than scrapeInterval \(15s\)/],
     ['an availability objective of 100 %', { mode: 'operator', availabilityObjective: 1 }, /availabilityObjective must be a fraction/],
@@ -275,3 +375,15 @@ describe('MonitoringStack standalone options', () => {
   });
 });
 
+
+describe('the standalone workloads used on their own', () => {
+  it('check an image given to them directly by the same grammar, naming the prop', () => {
+    const chart = newChart();
+    expect(() => new StandaloneGrafana(chart, 'grafana', {
+      namespace: 'mon', labels: {}, selectorLabels: { app: 'grafana' }, prometheusUrl: 'http://prometheus:9090', scrapeInterval: Duration.seconds(15), dashboards: [], image: 'grafana/grafana:13.2.3',
+    })).toThrow(/^image must be .*it names no registry/);
+    expect(() => new StandaloneAlertmanager(chart, 'alertmanager', {
+      namespace: 'mon', labels: {}, selectorLabels: { app: 'am' }, alertSenderLabels: { app: 'prom' }, image: `quay.io/prometheus/alertmanager@sha256:${'e'.repeat(64)}`,
+    })).not.toThrow();
+  });
+});

@@ -49,7 +49,7 @@ describe('RbacBundle', () => {
     for (const role of roles) {
       expect(grants([role])).toEqual(new Map([
         ['/pods', ['get', 'list', 'watch']], ['/services', ['get', 'list', 'watch']],
-        ['/endpoints', ['get', 'list', 'watch']], ['discovery.k8s.io/endpointslices', ['get', 'list', 'watch']],
+        ['discovery.k8s.io/endpointslices', ['get', 'list', 'watch']],
       ]));
     }
     expect(objects.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(false);
@@ -68,7 +68,7 @@ describe('RbacBundle', () => {
     const { objects, bundle } = synth({ namespace: 'monitoring', mode: 'cluster' });
     expect(bundle.mode).toBe('cluster');
     expect([...grants(objects).keys()].sort()).toEqual([
-      '/endpoints', '/metrics', '/nodes', '/nodes/metrics', '/pods', '/services',
+      '/metrics', '/nodes', '/nodes/metrics', '/pods', '/services',
       'discovery.k8s.io/endpointslices', 'networking.k8s.io/ingresses',
     ]);
     expect(grants(objects).get('/metrics')).toEqual(['get']);

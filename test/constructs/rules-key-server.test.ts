@@ -1,17 +1,21 @@
 import { Duration } from 'cdk8s';
 import * as metric from '../../server/metric-names';
 import {
-  defaultRunbookBaseUrl,
   keyServerAlertNames,
+  keyServerAlertSources,
   keyServerRuleGroups,
+  omittedKeyServerAlerts,
   recordedSeries,
 } from '../../constructs/rules/key-server-rules';
 import { isAlertingRule } from '../../constructs/rules/rule-types';
+import { runbookBaseUrl } from '../../main';
 import { checkRules, RuleTest, testRules, ToolResult } from '../rules/promtool';
-import { metricNamesIn, isKnownMetricName } from '../rules/promql-names';
+import { metricNamesIn, isKnownMetricName, sourceOfMetric } from '../rules/promql-names';
 
 const target = { namespace: 'keys', job: 'key-server', deployment: 'key-server', container: 'key-server' };
-const groups = keyServerRuleGroups({ target });
+/** Limits of 1 CPU and 128 MiB, round figures for the resource alert tests. */
+const containerLimits = { cpuCores: 1, memoryBytes: 128 * 1048576 };
+const groups = keyServerRuleGroups({ target, containerLimits, runbookBaseUrl });
 const alerts = groups.flatMap((group) => group.rules).filter(isAlertingRule);
 
 /** Labels Prometheus attaches to a scraped key server series, as the ServiceMonitor or the standalone job produce them. */
@@ -48,13 +52,18 @@ describe('key server rule groups', () => {
     expect(['critical', 'warning', 'info']).toContain(rule.labels.severity);
     expect(rule.annotations.summary.length).toBeGreaterThan(10);
     expect(rule.annotations.description.length).toBeGreaterThan(20);
-    expect(rule.annotations.runbook_url).toBe(`${defaultRunbookBaseUrl}#${name.toLowerCase()}`);
+    expect(rule.annotations.runbook_url).toBe(`${runbookBaseUrl}#${name.toLowerCase()}`);
   });
 
   it('point runbook links at the configured document', () => {
     const custom = keyServerRuleGroups({ target, runbookBaseUrl: 'https://runbooks.example.org/key-server' });
     const urls = custom.flatMap((group) => group.rules).filter(isAlertingRule).map((rule) => rule.annotations.runbook_url);
     expect(urls).toContain('https://runbooks.example.org/key-server#keyserverhighlatency');
+  });
+
+  it('refuse to build without a runbook document, naming the option, rather than link every alert to nowhere', () => {
+    expect(() => keyServerRuleGroups({ target } as never)).toThrow(/^runbookBaseUrl is required/);
+    expect(() => keyServerRuleGroups({ target, runbookBaseUrl: '' })).toThrow(/^runbookBaseUrl is required/);
   });
 
   it('select only the key server job and namespace in its own series', () => {
@@ -66,6 +75,26 @@ describe('key server rule groups', () => {
     }
   });
 
+  it('declare for every alert exactly the sources of the metrics it reads', () => {
+    const recorded = new Set(groups.flatMap((group) => group.rules).flatMap((rule) => ('record' in rule ? [rule.record] : [])));
+    for (const rule of alerts) {
+      const read = new Set(metricNamesIn(rule.expr).map((name) => (recorded.has(name) ? 'keyServer' : sourceOfMetric(name))));
+      expect({ alert: rule.alert, sources: [...read].sort() }).toEqual({ alert: rule.alert, sources: [...keyServerAlertSources[rule.alert as keyof typeof keyServerAlertSources]].sort() });
+    }
+  });
+
+  it('leave out, by name and missing source, the alerts whose source a Prometheus does not scrape', () => {
+    const options = { target, runbookBaseUrl, availableSources: ['keyServer'] as const };
+    const kept = keyServerRuleGroups(options).flatMap((group) => group.rules).filter(isAlertingRule).map((rule) => rule.alert);
+    expect(kept).not.toContain('KeyServerPodsNotReady');
+    expect(kept).toContain('KeyServerCpuNearLimit');
+    expect(omittedKeyServerAlerts(options)).toEqual([
+      { alert: 'KeyServerPodsNotReady', missingSources: ['kubeStateMetrics'] },
+      { alert: 'KeyServerReplicasMismatch', missingSources: ['kubeStateMetrics'] },
+    ]);
+    expect(omittedKeyServerAlerts({ target, runbookBaseUrl })).toEqual([]);
+  });
+
   it('use only metric names the key server, cAdvisor or kube-state-metrics export, or series they record', () => {
     const recorded = new Set(groups.flatMap((group) => group.rules).flatMap((rule) => ('record' in rule ? [rule.record] : [])));
     const names = groups.flatMap((group) => group.rules).flatMap((rule) => metricNamesIn(rule.expr));
@@ -73,10 +102,19 @@ describe('key server rule groups', () => {
     expect(names.filter((name) => !recorded.has(name) && !isKnownMetricName(name))).toEqual([]);
   });
 
-  it('put the latency threshold from the options into KeyServerHighLatency', () => {
-    const custom = keyServerRuleGroups({ target, latencyThreshold: Duration.millis(250) });
+  it('put the latency threshold from the options into KeyServerHighLatency, behind the traffic guard', () => {
+    const custom = keyServerRuleGroups({ target, runbookBaseUrl, latencyThreshold: Duration.millis(250), minimumRequests: 50 });
     const rule = custom.flatMap((group) => group.rules).filter(isAlertingRule).find((candidate) => candidate.alert === 'KeyServerHighLatency');
-    expect(rule?.expr).toBe(`${recordedSeries.latencyQuantile(0.95)}{job="key-server",namespace="keys"} > 0.25`);
+    expect(rule?.expr).toBe(`(${recordedSeries.latencyQuantile(0.95)}{job="key-server",namespace="keys"} > 0.25)`
+      + ` and (${recordedSeries.servedRequestRate('5m')}{job="key-server",namespace="keys"} * 300 >= 50)`);
+  });
+
+  it('guard every alert that judges a ratio or a latency with the request rate of each window it reads', () => {
+    for (const rule of alerts) {
+      const windows = [...rule.expr.matchAll(/:(?:ratio_rate|p\d+_rate)(\d+[mhd])\{/g)].map((match) => match[1]);
+      const guards = [...rule.expr.matchAll(/namespace_job:http_requests:rate(\d+[mhd])\{[^}]*\} \* \d+ >= 100/g)].map((match) => match[1]);
+      expect({ alert: rule.alert, guards: [...new Set(guards)].sort() }).toEqual({ alert: rule.alert, guards: [...new Set(windows)].sort() });
+    }
   });
 
   it.each([
@@ -86,8 +124,105 @@ describe('key server rule groups', () => {
     [{ latencyThreshold: Duration.millis(0) }, /latencyThreshold must be longer/],
     [{ runbookBaseUrl: 'runbooks.md#x' }, /runbookBaseUrl must be an http\(s\) URL/],
     [{ target: { ...target, job: '' } }, /target\.job must be a non-empty string/],
+    [{ minimumRequests: 0 }, /minimumRequests must be a whole number of requests, at least 1/],
+    [{ containerLimits: { cpuCores: 0, memoryBytes: 1 } }, /containerLimits must be positive/],
+    [{ availableSources: ['cadvisor' as never] }, /availableSources has an unknown source 'cadvisor'/],
   ])('reject invalid options %# with an error naming the option', (override, message) => {
-    expect(() => keyServerRuleGroups({ target, ...override })).toThrow(message);
+    expect(() => keyServerRuleGroups({ target, runbookBaseUrl, ...override })).toThrow(message);
+  });
+});
+
+/** Cumulative counter values, one per minute, from the requests made in each minute. */
+function cumulative(perMinute: (minute: number) => number, minutes: number): string {
+  const values: number[] = [];
+  let total = 0;
+  for (let minute = 0; minute <= minutes; minute++) {
+    values.push(total);
+    total += perMinute(minute);
+  }
+  return values.join(' ');
+}
+
+describe('key server alerts at low traffic: the minimum-traffic guard', () => {
+  const judging = ['KeyServerHighErrorRate', 'KeyServerHighLatency', 'KeyServerErrorBudgetBurnFast', 'KeyServerErrorBudgetBurnSlow', 'KeyServerUnusualClientErrorShare'];
+  const silentAt = (evalTimes: string[]) => evalTimes.flatMap((evalTime) => judging.map((alertname) => ({ evalTime, alertname, expAlerts: [] })));
+  const scrapes = (minutes: number) => requests('200', metric.handlers.metrics, `0+4x${minutes}`);
+  /** A slow scanner on an idle service: 5 unknown paths a minute for 30 minutes, every one 404 (25 per 5 minutes). */
+  const scanner = [scrapes(40), requests('404', metric.handlers.unmatched, cumulative((minute) => (minute >= 5 && minute < 35 ? 5 : 0), 40))];
+  /** One key request a minute; those `fails` picks fail with 500, and the one in minute `slowMinute` takes 0.8 s. */
+  const trickle = (minutes: number, fails: (minute: number) => boolean, slowMinute = 10) => {
+    const histogram = (le: string, counts: (minute: number) => number) => ({
+      series: `${metric.httpRequestDurationSeconds}_bucket{${scraped},code="200",handler="${metric.handlers.key}",method="GET",le="${le}"}`,
+      values: cumulative(counts, minutes),
+    });
+    return [
+      scrapes(minutes),
+      requests('200', metric.handlers.key, cumulative((minute) => (fails(minute) ? 0 : 1), minutes)),
+      requests('500', metric.handlers.key, cumulative((minute) => (fails(minute) ? 1 : 0), minutes)),
+      histogram('0.1', (minute) => (minute === slowMinute ? 0 : 1)),
+      histogram('1', () => 1),
+      histogram('+Inf', () => 1),
+    ];
+  };
+
+  it('stay silent on an idle service: only scrapes, no request to judge', () => {
+    expectPass(testRules(groups, [{ name: 'idle', interval: '1m', inputSeries: [scrapes(60)], alertRuleTests: silentAt(['10m', '60m']) }]));
+  });
+
+  it('stay silent when a scanner probes an idle service for half an hour, every request a 404', () => {
+    expectPass(testRules(groups, [{ name: 'scanner on an idle service', interval: '1m', inputSeries: scanner, alertRuleTests: silentAt(['16m', '25m', '35m']) }]));
+  });
+
+  it('would fire on that scanner without the guard (control: the guard, not the data, keeps it silent)', () => {
+    const unguarded = keyServerRuleGroups({ target, containerLimits, runbookBaseUrl, minimumRequests: 1 });
+    expectPass(testRules(unguarded, [{
+      name: 'scanner, guard at one request',
+      interval: '1m',
+      inputSeries: scanner,
+      alertRuleTests: [{ evalTime: '25m', alertname: 'KeyServerUnusualClientErrorShare', expAlerts: [{ expLabels: { ...jobLabels, severity: 'warning' } }] }],
+    }]));
+  });
+
+  it('stay silent on a trickle of one request a minute, three days long, whose only failure is a slow 500', () => {
+    const threeDays = 3 * 1440;
+    const failure = threeDays + 10;
+    const after = (minutes: number) => `${failure + minutes}m`;
+    expectPass(testRules(groups, [{
+      name: 'trickle with one failure',
+      interval: '1m',
+      inputSeries: trickle(threeDays + 60, (minute) => minute === failure, failure),
+      alertRuleTests: silentAt([after(2), after(5), after(10), after(30), after(50)]),
+    }]));
+  }, 120_000); // promtool evaluates three days of rules minute by minute: about 25 s on two cores
+
+  it('do not page on a trickle that fails completely, and open a ticket (slow burn) once two hours hold 100 requests', () => {
+    expectPass(testRules(groups, [{
+      name: 'trickle, every request failing',
+      interval: '1m',
+      inputSeries: trickle(130, () => true),
+      alertRuleTests: [
+        ...['KeyServerHighErrorRate', 'KeyServerErrorBudgetBurnFast'].map((alertname) => ({ evalTime: '130m', alertname, expAlerts: [] })),
+        { evalTime: '60m', alertname: 'KeyServerErrorBudgetBurnSlow', expAlerts: [] },
+        { evalTime: '130m', alertname: 'KeyServerErrorBudgetBurnSlow', expAlerts: [{ expLabels: { ...jobLabels, severity: 'warning' } }] },
+      ],
+    }]));
+  });
+
+  it('page on a real outage: one request a second, half of them failing', () => {
+    const outage = [
+      scrapes(30),
+      requests('200', metric.handlers.key, '0+30x30'),
+      requests('500', metric.handlers.key, '0+30x30'),
+    ];
+    expectPass(testRules(groups, [{
+      name: 'outage at 1 request per second',
+      interval: '1m',
+      inputSeries: outage,
+      alertRuleTests: [
+        { evalTime: '8m', alertname: 'KeyServerHighErrorRate', expAlerts: [{ expLabels: jobLabels }] },
+        { evalTime: '8m', alertname: 'KeyServerErrorBudgetBurnFast', expAlerts: [{ expLabels: jobLabels }] },
+      ],
+    }]));
   });
 });
 
@@ -128,7 +263,7 @@ describe('key server alerts under promtool test rules', () => {
           expAnnotations: {
             summary: 'Key server answers too many requests with 5xx',
             description: '6% of the requests served by keys/key-server failed with 5xx over 5 minutes (threshold 5 %).',
-            runbook_url: `${defaultRunbookBaseUrl}#keyserverhigherrorrate`,
+            runbook_url: `${runbookBaseUrl}#keyserverhigherrorrate`,
           },
         }],
       }],
@@ -199,10 +334,11 @@ describe('key server alerts under promtool test rules', () => {
   });
 
   it('fire KeyServerHighLatency when p95 is above 500 ms for 5 minutes and not when it is below', () => {
-    const histogram = (perBucket: Record<string, number>) => Object.entries(perBucket).map(([le, perMinute]) => ({
+    // 100 requests a minute, as the histogram's +Inf bucket counts them.
+    const histogram = (perBucket: Record<string, number>) => [requests('200', metric.handlers.key, '0+100x20'), ...Object.entries(perBucket).map(([le, perMinute]) => ({
       series: `${metric.httpRequestDurationSeconds}_bucket{${scraped},code="200",handler="${metric.handlers.key}",method="GET",le="${le}"}`,
       values: `0+${perMinute}x20`,
-    }));
+    }))];
     run([
       {
         name: 'half the requests take 0.5 to 1 s: p95 is 0.95 s',
@@ -270,30 +406,18 @@ describe('key server alerts under promtool test rules', () => {
     }]);
   });
 
-  it('fire KeyServerCpuNearLimit at 90 % of the CPU limit from cAdvisor and kube-state-metrics series', () => {
-    const pod = 'namespace="keys",pod="key-server-5d8f7c9b4-x7k2p",container="key-server"';
-    run([{
-      name: 'container uses 0.9 of a 1-CPU limit',
-      interval: '1m',
-      inputSeries: [
-        { series: `container_cpu_usage_seconds_total{${pod},job="kubelet"}`, values: '0+54x30' },
-        { series: `kube_pod_container_resource_limits{${pod},resource="cpu",unit="core",job="kube-state-metrics"}`, values: '1x30' },
-      ],
-      alertRuleTests: [{
-        evalTime: '15m',
-        alertname: 'KeyServerCpuNearLimit',
-        expAlerts: [{ expLabels: { severity: 'warning', namespace: 'keys', pod: 'key-server-5d8f7c9b4-x7k2p', container: 'key-server' } }],
-      }],
-    }]);
+  it('fire KeyServerCpuNearLimit when the server process uses 90 % of its 1-CPU limit, and not at half of it', () => {
+    const cpu = (coresUsed: number) => [{ series: `process_cpu_seconds_total{${scraped}}`, values: `0+${coresUsed * 60}x30` }];
+    const labels = { ...jobLabels, severity: 'warning', service: 'key-server', endpoint: 'metrics', pod: 'key-server-5d8f7c9b4-x7k2p', instance: '10.0.0.7:9090', container: 'key-server' };
+    run([
+      { name: '0.9 of a core', interval: '1m', inputSeries: cpu(0.9), alertRuleTests: [{ evalTime: '15m', alertname: 'KeyServerCpuNearLimit', expAlerts: [{ expLabels: labels }] }] },
+      { name: '0.5 of a core', interval: '1m', inputSeries: cpu(0.5), alertRuleTests: [{ evalTime: '30m', alertname: 'KeyServerCpuNearLimit', expAlerts: [] }] },
+    ]);
   });
 
   it('fire KeyServerMemoryNearLimit at 90 % of the memory limit and stay silent at half of it', () => {
-    const pod = 'namespace="keys",pod="key-server-5d8f7c9b4-x7k2p",container="key-server"';
-    const memory = (usedMebibytes: number) => [
-      { series: `container_memory_working_set_bytes{${pod},job="kubelet"}`, values: `${usedMebibytes * 1048576}x30` },
-      { series: `kube_pod_container_resource_limits{${pod},resource="memory",unit="byte",job="kube-state-metrics"}`, values: `${128 * 1048576}x30` },
-    ];
-    const labels = { severity: 'warning', namespace: 'keys', pod: 'key-server-5d8f7c9b4-x7k2p', container: 'key-server' };
+    const memory = (usedMebibytes: number) => [{ series: `process_resident_memory_bytes{${scraped}}`, values: `${usedMebibytes * 1048576}x30` }];
+    const labels = { ...jobLabels, severity: 'warning', service: 'key-server', endpoint: 'metrics', pod: 'key-server-5d8f7c9b4-x7k2p', instance: '10.0.0.7:9090', container: 'key-server' };
     run([
       { name: '115 of 128 MiB', interval: '1m', inputSeries: memory(115), alertRuleTests: [{ evalTime: '10m', alertname: 'KeyServerMemoryNearLimit', expAlerts: [{ expLabels: labels }] }] },
       { name: '64 of 128 MiB', interval: '1m', inputSeries: memory(64), alertRuleTests: [{ evalTime: '30m', alertname: 'KeyServerMemoryNearLimit', expAlerts: [] }] },

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parseConfig } from '../../server/config';
 import { readObjects } from '../../scripts/common/manifests';
 import { argsOf, entrypointNodeFlags, parseCopy, parseDockerfile, readDockerfile, type Stage } from '../../scripts/common/dockerfile';
+import versions from '../../versions.json';
 import { repoRoot } from './helpers/fake-kubectl';
 
 interface Container {
@@ -119,8 +120,20 @@ describe('Dockerfile', () => {
     }
   });
 
-  test('the Deployment runs the image tagged with the package version, never latest', () => {
-    expect(container.image).toBe(`key-server:${packageJson.version}`);
-    expect(container.image).not.toMatch(/:latest$/);
+  test('the Deployment runs the image from versions.json: its registry and repository, tagged with the package version', () => {
+    expect(container.image).toBe(`${versions.images.keyServer.repository}:${packageJson.version}`);
+    expect(versions.images.keyServer.tag).toBe(packageJson.version);
+    expect(container.image.split('/')[0]).toMatch(/\./);
+  });
+
+  test('the build stage copies every JSON file the compiled code imports (tsc needs them: package.json, versions.json)', () => {
+    const build = stages.find((stage) => argsOf(stage, 'RUN').some((run) => /\btsc\b/.test(run))) as Stage;
+    const copied = argsOf(build, 'COPY').map(parseCopy).filter((copy) => copy.from === undefined).flatMap((copy) => copy.sources);
+    const sources = ['main.ts', ...['server', 'constructs'].flatMap((folder) => fs.readdirSync(path.join(repoRoot, folder), { recursive: true }).map((file) => path.join(folder, String(file))))]
+      .filter((file) => file.endsWith('.ts'));
+    const imported = new Set(sources.flatMap((file) => [...fs.readFileSync(path.join(repoRoot, file), 'utf8').matchAll(/from '([^']+\.json)'/g)]
+      .map((match) => path.relative(repoRoot, path.resolve(repoRoot, path.dirname(file), match[1])))));
+    expect([...imported].sort()).toEqual(['package.json', 'versions.json']);
+    for (const file of imported) expect(copied).toContain(file);
   });
 });

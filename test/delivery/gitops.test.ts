@@ -4,15 +4,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { defaultRunbookBaseUrl } from '../../constructs/rules/key-server-rules';
+import { repository as mainRepository } from '../../main';
 import { keyServerTarget, manifestFiles, readObjects, type KubeObject } from '../../scripts/common/manifests';
 import { findExecutable } from '../../scripts/common/prerequisites';
 import { repoRoot } from './helpers/fake-kubectl';
 
 const dist = path.join(repoRoot, 'dist');
 const kustomization = parse(fs.readFileSync(path.join(repoRoot, 'kustomization.yaml'), 'utf8')) as { apiVersion: string; kind: string; resources: string[] };
-/** https://github.com/<owner>/<repo>, the repository the runbook links already name. */
-const repositoryUrl = /^(https:\/\/github\.com\/[^/]+\/[^/]+)\/blob\//.exec(defaultRunbookBaseUrl)?.[1] as string;
+/** The repository main.ts names, which the runbook links point into and the GitOps controllers pull from. */
+const repositoryUrl = mainRepository.url;
 
 function key(object: KubeObject): string {
   return `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
@@ -66,7 +66,7 @@ describe('gitops examples', () => {
 
   test('the Flux Kustomization applies the root kustomization from its GitRepository', () => {
     const [repository, fluxKustomization] = documents('gitops/flux-kustomization.yaml');
-    expect(repository).toMatchObject({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', spec: { url: `${repositoryUrl}.git`, ref: { branch: 'main' } } });
+    expect(repository).toMatchObject({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', spec: { url: `${repositoryUrl}.git`, ref: { branch: mainRepository.branch } } });
     expect(fluxKustomization).toMatchObject({
       apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
       kind: 'Kustomization',

@@ -79,12 +79,18 @@ describe('npm run synth:helm', () => {
     }
   });
 
-  test('renders to exactly the objects of dist/ (operator mode), field for field', () => {
-    const rendered = new Map(templates().map((file) => {
-      const object = parse(render(fs.readFileSync(path.join(chart, 'templates', file), 'utf8'))) as KubeObject;
-      return [key(object), object];
-    }));
-    const expected = new Map(readObjects(path.join(repoRoot, 'dist')).map((object) => [key(object), object]));
+  const renderedObjects = (): KubeObject[] => templates().map((file) => parse(render(fs.readFileSync(path.join(chart, 'templates', file), 'utf8'))) as KubeObject);
+
+  test('holds no Namespace, so `helm install -n key-server --create-namespace` owns every object it applies', () => {
+    const objects = renderedObjects();
+    expect(objects.filter((object) => object.kind === 'Namespace')).toEqual([]);
+    // Every namespaced object goes into the one namespace `-n` names.
+    expect([...new Set(objects.flatMap((object) => (object.metadata.namespace === undefined ? [] : [object.metadata.namespace])))]).toEqual(['key-server']);
+  });
+
+  test('renders to exactly the objects of dist/ (operator mode) but its Namespace, field for field', () => {
+    const rendered = new Map(renderedObjects().map((object) => [key(object), object]));
+    const expected = new Map(readObjects(path.join(repoRoot, 'dist')).filter((object) => object.kind !== 'Namespace').map((object) => [key(object), object]));
     expect([...rendered.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [name, object] of expected) {
       expect(rendered.get(name)).toEqual(object);

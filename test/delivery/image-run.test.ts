@@ -46,6 +46,9 @@ describe('the compiled server run as the image runs it', () => {
   let certificatePem: string;
   let urls: { url: string; metricsUrl: string };
   let listingBefore: string;
+  let deploymentEnv: Record<string, string> = {};
+  /** The Deployment's Secret volume mode, which the files get here too. */
+  const secretMode = 0o440;
 
   beforeAll(async () => {
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'key-server-image-'));
@@ -64,23 +67,29 @@ describe('the compiled server run as the image runs it', () => {
     makeReadOnly(app);
     listingBefore = treeListing(app);
 
-    // The Secret the kubelet would mount: readable by the pod's user.
+    // The Secret as the kubelet mounts it: the volume's defaultMode (0440), owned by root and the pod's fsGroup, so the
+    // server reads it through its group and nobody else can.
     const tls = path.join(workspace, 'tls');
     const files = createSelfSignedCertificate({ directory: tls, commonName: 'key-server.key-server.svc' });
-    fs.chmodSync(files.keyFile, 0o644);
+    for (const file of [files.certFile, files.keyFile]) {
+      fs.chmodSync(file, secretMode);
+      if (runsAsNobody) fs.chownSync(file, 0, NOBODY);
+    }
     fs.chmodSync(tls, 0o755);
     certificatePem = fs.readFileSync(files.certFile, 'utf8');
 
     const deployment = readObjects(path.join(repoRoot, 'dist')).find((object) => object.kind === 'Deployment' && object.metadata.name === 'key-server') as unknown as {
-      spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+      spec: { template: { spec: { containers: Array<{ args: string[]; env?: Array<{ name: string; value: string }> }>; volumes: Array<{ name: string; secret?: { defaultMode: number } }> } } };
     };
+    deploymentEnv = Object.fromEntries((deployment.spec.template.spec.containers[0].env ?? []).map((variable) => [variable.name, variable.value]));
+    expect(deployment.spec.template.spec.volumes.find((volume) => volume.name === 'tls')?.secret?.defaultMode).toBe(secretMode);
     const args = localArgs(deployment.spec.template.spec.containers[0].args, {
       '--host': '127.0.0.1', '--srv-port': '0', '--metrics-port': '0', '--tls-cert': files.certFile, '--tls-key': files.keyFile,
     });
     const nodeFlags = entrypointNodeFlags(readDockerfile(path.join(repoRoot, 'Dockerfile')));
     child = spawn(process.execPath, [...nodeFlags, path.join(app, 'lib', 'server', 'cli.js'), ...args], {
       cwd: app,
-      env: { NODE_ENV: 'production' },
+      env: { NODE_ENV: 'production', ...deploymentEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(runsAsNobody ? { uid: NOBODY, gid: NOBODY } : {}),
     });
@@ -111,6 +120,16 @@ describe('the compiled server run as the image runs it', () => {
     const expected = runsAsNobody ? NOBODY : process.getuid?.();
     expect(status).toMatch(new RegExp(`^Uid:\\s+${expected}\\s`, 'm'));
     expect(status).toMatch(new RegExp(`^Gid:\\s+${runsAsNobody ? NOBODY : process.getgid?.()}\\s`, 'm'));
+  });
+
+  test('runs with the Deployment\'s NODE_OPTIONS, which node accepts beside the image\'s flags: a heap ceiling of half the 192Mi limit', () => {
+    expect(deploymentEnv.NODE_OPTIONS).toBe('--max-old-space-size=96');
+    const nodeFlags = entrypointNodeFlags(readDockerfile(path.join(repoRoot, 'Dockerfile')));
+    const limit = execFileSync(process.execPath, [...nodeFlags, '-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit))'], {
+      env: { NODE_OPTIONS: deploymentEnv.NODE_OPTIONS },
+    }).toString();
+    // Old space plus the young generation (3 x the ENTRYPOINT's 4 MiB semi-space).
+    expect(Number(limit) / 1048576).toBe(96 + 3 * 4);
   });
 
   test('serves a fresh key over HTTPS with the mounted certificate', async () => {

@@ -132,6 +132,26 @@ describe('npm run dev-cert, then npm run deploy -- --dev-cert', () => {
     expect(calls[4].args).toEqual(['-n', target.namespace, 'rollout', 'status', `deployment/${target.deploymentName}`, '--timeout=180s']);
   });
 
+  test('refuses to deploy dist/standalone/ without --dev-cert while its TLS Secret is not in the cluster, naming it and both ways to make it', async () => {
+    fake.reset();
+    const standalone = readObjects(path.join(repoRoot, 'dist', 'standalone'));
+    const result = await runNpmScript('deploy', ['--dir', 'dist/standalone/'],
+      fake.environment({ context: 'kind-key-server', apiVersions: apiVersionsOf(standalone), failOn: 'get' }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Secret ${target.namespace}/${target.tlsSecretName}, which the pods mount, is not in the cluster`);
+    expect(result.stderr).toContain('npm run dev-cert');
+    expect(fake.calls().map((call) => call.args[0] === '-n' ? call.args[2] : call.args[0])).not.toContain('apply');
+  });
+
+  test('deploys dist/standalone/ without --dev-cert once its TLS Secret exists (your PKI\'s), applying nothing of cert-manager', async () => {
+    fake.reset();
+    const standalone = readObjects(path.join(repoRoot, 'dist', 'standalone'));
+    const result = await runNpmScript('deploy', ['--dir', 'dist/standalone/'], fake.environment({ context: 'kind-key-server', apiVersions: apiVersionsOf(standalone) }));
+    expect(result.code).toBe(0);
+    expect(fake.calls().map((call) => call.args)).toContainEqual(['-n', target.namespace, 'get', 'secret', target.tlsSecretName, '-o', 'name']);
+    expect(fake.calls().map((call) => call.args)).toContainEqual(['apply', '--server-side', '-f', 'dist/standalone/']);
+  });
+
   test('dev-cert says openssl is missing instead of failing obscurely', async () => {
     const result = await runNpmScript('dev-cert', ['--out', certDirectory], { ...process.env, PATH: pathWithOnly(fake.directory, []) });
     expect(result.code).toBe(1);

@@ -1,7 +1,8 @@
-// Starts Debian's `prometheus` binary on a free port of 127.0.0.1 for the end-to-end test and talks to its HTTP API.
+// Starts the toolchain's `prometheus` (the release the manifests pin) on a free port of 127.0.0.1 and talks to its HTTP API.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { toolchainProgram } from '../rules/toolchain';
 import { freePort, stopProcess, waitFor } from './processes';
 
 /** One series of an instant query result. */
@@ -49,7 +50,11 @@ export interface StartPrometheusOptions {
   readonly config: string;
   /** Extra files written beside prometheus.yml (name → contents), e.g. rule files. @default {} */
   readonly files?: Readonly<Record<string, string>>;
-  /** The binary. @default process.env.PROMETHEUS_BIN ?? 'prometheus' (Debian installs /usr/bin/prometheus) */
+  /** Port to listen on (127.0.0.1), for a config that scrapes Prometheus itself. @default - a free port */
+  readonly port?: number;
+  /** Flags after the config, storage and listen address, e.g. `--rules.alert.resend-delay=1s`. @default [] */
+  readonly args?: readonly string[];
+  /** The binary. @default - the toolchain's prometheus, built when missing */
   readonly binary?: string;
   /** How long to wait for `/-/ready`, in milliseconds. @default 20000 */
   readonly readyTimeoutMs?: number;
@@ -69,12 +74,13 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   }
   const dataDirectory = join(directory, 'data');
   mkdirSync(dataDirectory, { recursive: true });
-  const port = await freePort();
+  const port = options.port ?? await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(options.binary ?? process.env.PROMETHEUS_BIN ?? 'prometheus', [
+  const child = spawn(options.binary ?? toolchainProgram('prometheus'), [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDirectory}`,
     `--web.listen-address=127.0.0.1:${port}`,
+    ...(options.args ?? []),
   ], { cwd: directory, stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const collect = (chunk: Buffer) => log.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));

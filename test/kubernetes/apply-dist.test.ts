@@ -26,7 +26,7 @@ async function resourceVersions(controlPlane: ControlPlane, directory: string): 
   const result = await controlPlane.kubectl(['get', '-f', directory, '-o', 'json']);
   if (result.code !== 0) throw new Error(`kubectl get -f ${directory}: ${describeResult(result)}`);
   const list = JSON.parse(result.stdout) as { items: KubeObject[] };
-  return Object.fromEntries(list.items.map((item) => [objectId(item), (item.metadata as { resourceVersion: string }).resourceVersion]));
+  return Object.fromEntries(list.items.map((item) => [objectId(item), (item.metadata as unknown as { resourceVersion: string }).resourceVersion]));
 }
 
 describe.each(manifestSets)('kubectl apply --server-side -f $name on a real kube-apiserver', ({ directory }) => {

@@ -1,6 +1,6 @@
 // The Helm chart of `npm run synth:helm` with a real helm (v4, built from its Go module): lint --strict passes,
-// `helm template` renders exactly the objects of dist/, and `helm install` into a real kube-apiserver creates them
-// all, after which `helm uninstall` leaves none behind.
+// `helm template` renders exactly the objects of dist/ but the Namespace (which `helm install -n` owns), and the
+// README's install into a real kube-apiserver creates them all, after which `helm uninstall` leaves none behind.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { readObjects, type KubeObject } from '../../scripts/common/manifests';
 import { requireProgram } from '../../scripts/toolchain/build-tools';
 import { repoRoot, runNpmScript } from '../delivery/helpers/fake-kubectl';
-import { startControlPlane, type CommandResult, type ControlPlane } from './helpers/control-plane';
+import { startControlPlane, type ControlPlane } from './helpers/control-plane';
 
 const releaseName = 'key-server';
 
@@ -16,8 +16,9 @@ function key(object: KubeObject): string {
   return `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
 }
 
-function show(result: CommandResult): string {
-  return `exit ${result.code}\n${result.stdout}\n${result.stderr}`;
+/** `kind.group` as kubectl names a resource type unambiguously (`deployment.apps`, `servicemonitor.monitoring.coreos.com`). */
+function resourceOf(object: KubeObject): string {
+  return object.apiVersion.includes('/') ? `${object.kind}.${object.apiVersion.split('/')[0]}` : object.kind;
 }
 
 describe('the Helm chart with a real helm and kube-apiserver', () => {
@@ -25,7 +26,8 @@ describe('the Helm chart with a real helm and kube-apiserver', () => {
   let helmPath: string;
   let scratch: string;
   let chart: string;
-  const expected = readObjects(path.join(repoRoot, 'dist'));
+  const namespace = readObjects(path.join(repoRoot, 'dist')).find((object) => object.kind === 'Namespace') as KubeObject;
+  const expected = readObjects(path.join(repoRoot, 'dist')).filter((object) => object.kind !== 'Namespace');
 
   const helm = (args: readonly string[]) => controlPlane.run(helmPath, [...args, '--kubeconfig', controlPlane.kubeconfig], {
     env: { HELM_CACHE_HOME: path.join(scratch, 'helm-cache'), HELM_CONFIG_HOME: path.join(scratch, 'helm-config'), HELM_DATA_HOME: path.join(scratch, 'helm-data') },
@@ -60,25 +62,27 @@ describe('the Helm chart with a real helm and kube-apiserver', () => {
     for (const object of expected) expect(byKey.get(key(object))).toEqual(object);
   });
 
-  it('installs into the API server, creating every object, and uninstalls leaving none behind', async () => {
-    const install = await helm(['install', releaseName, chart, '--namespace', 'default', '--timeout', '60s']);
+  it('installs as the README says (labelled namespace, helm install -n), creating every object, and uninstalls leaving none', async () => {
+    // The README's steps: the namespace with its Pod Security labels first, then the chart into it.
+    const labels = Object.entries(namespace.metadata.labels ?? {}).filter(([key]) => key.startsWith('pod-security.kubernetes.io/'));
+    expect((await controlPlane.kubectl(['create', 'namespace', namespace.metadata.name])).code).toBe(0);
+    expect((await controlPlane.kubectl(['label', 'namespace', namespace.metadata.name, ...labels.map(([key, value]) => `${key}=${value}`)])).code).toBe(0);
+    const install = await helm(['install', releaseName, chart, '-n', namespace.metadata.name, '--timeout', '60s']);
     expect({ code: install.code, stderr: install.stderr }).toEqual({ code: 0, stderr: '' });
-    const present = await controlPlane.kubectl(['get', '-f', path.join(repoRoot, 'dist'), '-o', 'name']);
-    expect(present.code).toBe(0);
-    expect(present.stdout.trim().split('\n')).toHaveLength(expected.length);
+    for (const object of expected) {
+      const found = await controlPlane.kubectl(['get', '-n', object.metadata.namespace as string, resourceOf(object), object.metadata.name, '-o', 'name']);
+      expect({ object: key(object), code: found.code }).toEqual({ object: key(object), code: 0 });
+    }
 
-    const uninstall = await helm(['uninstall', releaseName, '--namespace', 'default', '--wait', '--timeout', '90s']);
+    const uninstall = await helm(['uninstall', releaseName, '-n', namespace.metadata.name, '--wait', '--timeout', '90s']);
     expect(uninstall.code).toBe(0);
-    const deadline = Date.now() + 90_000;
-    let remaining: CommandResult;
-    do {
-      remaining = await controlPlane.kubectl(['get', '-f', path.join(repoRoot, 'dist'), '-o', 'name', '--ignore-not-found']);
-      if (remaining.stdout.trim() === '') break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    } while (Date.now() < deadline);
-    expect({ remaining: remaining.stdout.trim(), code: remaining.code }).toEqual({ remaining: '', code: 0 });
+    const left: string[] = [];
+    for (const object of expected) {
+      const found = await controlPlane.kubectl(['get', '-n', object.metadata.namespace as string, resourceOf(object), object.metadata.name, '-o', 'name', '--ignore-not-found']);
+      if (found.stdout.trim() !== '') left.push(key(object));
+    }
+    expect(left).toEqual([]);
     const releases = await helm(['list', '--all-namespaces', '--all', '-q']);
     expect(releases.stdout.trim()).toBe('');
-    if (remaining.code !== 0) throw new Error(show(remaining));
   });
 });

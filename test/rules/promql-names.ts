@@ -1,4 +1,5 @@
 // Finds the metric names a PromQL expression reads, and knows which names exist, so a typo fails a test instead of blanking a panel.
+import type { MetricSource } from '../../constructs/rules/metric-sources';
 import * as metric from '../../server/metric-names';
 
 const functions = new Set([
@@ -72,6 +73,27 @@ const kubernetesNames = new Set([
   'kube_deployment_status_replicas_available',
 ]);
 
+/** Names from Prometheus scraping itself and Alertmanager, which the meta-monitoring alerts read. */
+const monitoringNames = new Set([
+  'prometheus_rule_evaluation_failures_total',
+  'prometheus_notifications_errors_total',
+  'prometheus_notifications_sent_total',
+  'prometheus_tsdb_compactions_failed_total',
+  'alertmanager_notifications_failed_total',
+  'alertmanager_notifications_total',
+]);
+
 export function isKnownMetricName(name: string): boolean {
-  return keyServerNames.has(name) || kubernetesNames.has(name);
+  return keyServerNames.has(name) || kubernetesNames.has(name) || monitoringNames.has(name);
+}
+
+/**
+ * The source that exports `name`: the key server (and `up` of its job), kube-state-metrics, cAdvisor (which no
+ * alert may need: no mode is guaranteed to scrape it), Prometheus or Alertmanager. Throws on an unknown name.
+ */
+export function sourceOfMetric(name: string): MetricSource | 'cadvisor' {
+  if (keyServerNames.has(name)) return 'keyServer';
+  if (kubernetesNames.has(name)) return name.startsWith('kube_') ? 'kubeStateMetrics' : 'cadvisor';
+  if (monitoringNames.has(name)) return name.startsWith('prometheus_') ? 'prometheus' : 'alertmanager';
+  throw new Error(`unknown metric ${name}: add it to test/rules/promql-names.ts with its source`);
 }

@@ -1,10 +1,11 @@
-// Runs the real promtool and amtool on data the constructs emit, in a fresh temp dir per call.
+// Runs the real promtool and amtool (the toolchain's, at the pinned versions) on data the constructs emit, in a fresh temp dir per call.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { RuleGroup } from '../../constructs/rules/rule-types';
+import { toolchainProgram } from './toolchain';
 
 /** Exit status and everything the tool printed, so a failing assertion shows why. */
 export interface ToolResult {
@@ -12,14 +13,18 @@ export interface ToolResult {
   readonly output: string;
 }
 
-/** Writes `files` (name → contents) into a temp dir, runs `command args…` there, and removes the dir. */
-export function runInTempDir(command: string, args: string[], files: Record<string, string>): ToolResult {
+/**
+ * Writes `files` (name → contents, names may hold folders) into a temp dir, runs the toolchain's `program args…`
+ * there, and removes the dir. `{dir}` in an argument or a file's contents becomes the temp dir's path.
+ */
+export function runInTempDir(program: 'promtool' | 'amtool', args: string[], files: Record<string, string>): ToolResult {
   const dir = mkdtempSync(join(tmpdir(), 'key-server-promtool-'));
   try {
     for (const [name, contents] of Object.entries(files)) {
-      writeFileSync(join(dir, name), contents);
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), contents.split('{dir}').join(dir));
     }
-    const run = spawnSync(command, args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(toolchainProgram(program), args.map((arg) => arg.split('{dir}').join(dir)), { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     if (run.error) {
       throw run.error;
     }

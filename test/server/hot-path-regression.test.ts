@@ -35,7 +35,7 @@ describe('pooled randomness', () => {
   });
 
   it('wipes a slice from the pool buffer the moment it is handed out', () => {
-    let poolBuffer = Buffer.alloc(0);
+    let poolBuffer: Buffer = Buffer.alloc(0);
     const pool = createRandomPool(64, (buffer) => {
       poolBuffer = buffer;
       buffer.fill(0xab);
@@ -142,7 +142,7 @@ describe('/metrics text from bound histograms', () => {
     new BoundHistogram(options, ours).labels('200').observe(0.5);
     new Histogram({ ...options, registers: [theirs] }).labels('200').observe(0.5);
     const labelsOf = async (registry: Registry): Promise<unknown> =>
-      (await registry.getMetricsAsJSON())[0].values.map((value) => ({ ...value.labels, name: value.metricName, value: value.value }));
+      (await registry.getMetricsAsJSON())[0].values.map((value) => ({ ...value.labels, name: (value as { metricName?: string }).metricName, value: value.value }));
     expect(await labelsOf(ours)).toEqual(await labelsOf(theirs));
   });
 });

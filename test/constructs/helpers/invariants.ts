@@ -147,6 +147,103 @@ export function mountedSecretViolations(objects: readonly Json[], external: read
   return violations;
 }
 
+/**
+ * Container images that would not pull as written: no registry (a bare `key-server` or `grafana/grafana` resolves to
+ * docker.io), or neither a tag nor a digest (`:latest` by default). A registry is the first path component when it
+ * holds a dot or a port, or is `localhost`, as the container runtime reads it.
+ */
+export function imageReferenceViolations(objects: readonly Json[]): string[] {
+  const violations: string[] = [];
+  for (const template of podTemplates(objects)) {
+    for (const container of [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])]) {
+      const image: string = container.image ?? '';
+      const [repositoryAndTag, digest] = image.split('@');
+      const firstComponent = repositoryAndTag.split('/')[0];
+      const hasRegistry = repositoryAndTag.includes('/') && (/[.:]/.test(firstComponent) || firstComponent === 'localhost');
+      const tag = /:([^/:]+)$/.exec(repositoryAndTag)?.[1];
+      if (!hasRegistry) violations.push(`${name(template.owner)}: container ${container.name} image ${image} names no registry`);
+      if (tag === undefined && digest === undefined) violations.push(`${name(template.owner)}: container ${container.name} image ${image} has no tag or digest`);
+      if (tag === 'latest') violations.push(`${name(template.owner)}: container ${container.name} image ${image} is tagged latest`);
+      if (digest !== undefined && !/^sha(256:[a-f0-9]{64}|512:[a-f0-9]{128})$/.test(digest)) violations.push(`${name(template.owner)}: container ${container.name} image ${image} has a malformed digest`);
+    }
+  }
+  return violations;
+}
+
+/** Labels by which a GitOps tool or a manifest tool claims an object (Argo CD label tracking reads `instance`). */
+const ownershipLabels = ['app.kubernetes.io/instance', 'app.kubernetes.io/managed-by'];
+
+/**
+ * Templates from which a controller creates objects that carry no owner reference, and so would be pruned by Argo CD
+ * if they claimed its Application: cert-manager's Secret from `secretTemplate` (no owner reference unless
+ * cert-manager runs with --enable-certificate-owner-ref) and a StatefulSet's PersistentVolumeClaims from
+ * `volumeClaimTemplates` (kept after the StatefulSet by default).
+ */
+export function controllerTemplateOwnershipViolations(objects: readonly Json[]): string[] {
+  const violations: string[] = [];
+  const check = (object: Json, where: string, labels: Record<string, string> | undefined) => {
+    for (const key of Object.keys(labels ?? {}).filter((label) => ownershipLabels.includes(label))) {
+      violations.push(`${name(object)}: ${where} gives the objects it creates ${key}, which claims GitOps ownership of objects not in Git`);
+    }
+  };
+  for (const object of objects) {
+    if (object.kind === 'Certificate') check(object, 'secretTemplate', object.spec?.secretTemplate?.labels);
+    for (const [index, claim] of (object.spec?.volumeClaimTemplates ?? []).entries()) check(object, `volumeClaimTemplates[${index}]`, claim.metadata?.labels);
+  }
+  return violations;
+}
+
+/** Secret volumes whose files others than owner and group could read (Kubernetes defaults to 0644). */
+export function secretVolumeModeViolations(objects: readonly Json[]): string[] {
+  const violations: string[] = [];
+  for (const template of podTemplates(objects)) {
+    for (const volume of template.spec?.volumes ?? []) {
+      if (volume.secret === undefined) continue;
+      const modes = [volume.secret.defaultMode ?? 0o644, ...(volume.secret.items ?? []).flatMap((item: Json) => (item.mode === undefined ? [] : [item.mode]))];
+      if (modes.some((mode) => (mode & 0o007) !== 0)) violations.push(`${name(template.owner)}: Secret volume ${volume.name} is readable by others (mode ${modes.map((mode) => mode.toString(8)).join(', ')})`);
+    }
+  }
+  return violations;
+}
+
+/**
+ * The library's one disruption policy: `maxUnavailable` (one pod at a time however far the autoscaler scaled), with
+ * unhealthy pods always evictable, and no budget over a workload that never runs more than one pod.
+ */
+export function disruptionPolicyViolations(objects: readonly Json[]): string[] {
+  const violations: string[] = [];
+  for (const pdb of ofKind(objects, 'PodDisruptionBudget')) {
+    if (pdb.spec?.minAvailable !== undefined || pdb.spec?.maxUnavailable === undefined) violations.push(`${name(pdb)}: sets minAvailable instead of maxUnavailable`);
+    if (pdb.spec?.unhealthyPodEvictionPolicy !== 'AlwaysAllow') violations.push(`${name(pdb)}: unhealthy pods can block a drain (unhealthyPodEvictionPolicy is not AlwaysAllow)`);
+    for (const template of podTemplates(objects).filter((t) => t.namespace === pdb.metadata?.namespace && selectorMatches(pdb.spec?.selector, t.labels))) {
+      const hpa = ofKind(objects, 'HorizontalPodAutoscaler').find((candidate) => candidate.spec?.scaleTargetRef?.name === template.owner.metadata?.name);
+      const mostPods = hpa?.spec?.maxReplicas ?? template.owner.spec?.replicas ?? 1;
+      if (mostPods <= 1) violations.push(`${name(pdb)}: budgets ${name(template.owner)}, which never runs more than one pod`);
+    }
+  }
+  return violations;
+}
+
+/** StatefulSets whose serviceName is not a headless Service (clusterIP None) of their namespace selecting their pods. */
+export function governingServiceViolations(objects: readonly Json[]): string[] {
+  const violations: string[] = [];
+  for (const statefulSet of ofKind(objects, 'StatefulSet')) {
+    const service = ofKind(objects, 'Service').find((candidate) =>
+      candidate.metadata?.name === statefulSet.spec?.serviceName && candidate.metadata?.namespace === statefulSet.metadata?.namespace);
+    if (service === undefined) violations.push(`${name(statefulSet)}: serviceName ${statefulSet.spec?.serviceName} is no Service of these objects`);
+    else if (service.spec?.clusterIP !== 'None') violations.push(`${name(statefulSet)}: serviceName ${service.metadata.name} is not headless (clusterIP ${service.spec?.clusterIP ?? 'allocated'})`);
+    else if (!selectorMatches({ matchLabels: service.spec.selector }, statefulSet.spec?.template?.metadata?.labels)) violations.push(`${name(statefulSet)}: its headless Service does not select its pods`);
+  }
+  return violations;
+}
+
+/** Pods that set an fsGroup but let the kubelet re-chown every volume at each start (`Always`, the default). */
+export function fsGroupChangePolicyViolations(objects: readonly Json[]): string[] {
+  return podTemplates(objects)
+    .filter((t) => t.spec?.securityContext?.fsGroup !== undefined && t.spec.securityContext.fsGroupChangePolicy !== 'OnRootMismatch')
+    .map((t) => `${name(t.owner)}: fsGroupChangePolicy ${t.spec.securityContext.fsGroupChangePolicy ?? 'Always (default)'} re-chowns its volumes at every start`);
+}
+
 /** All of the above. */
 export function invariantViolations(objects: readonly Json[], options: { externalSecrets?: readonly string[] } = {}): string[] {
   return [
@@ -156,5 +253,11 @@ export function invariantViolations(objects: readonly Json[], options: { externa
     ...scalingAndDisruptionViolations(objects),
     ...serviceMonitorPortViolations(objects),
     ...mountedSecretViolations(objects, options.externalSecrets),
+    ...imageReferenceViolations(objects),
+    ...controllerTemplateOwnershipViolations(objects),
+    ...secretVolumeModeViolations(objects),
+    ...disruptionPolicyViolations(objects),
+    ...governingServiceViolations(objects),
+    ...fsGroupChangePolicyViolations(objects),
   ];
 }
