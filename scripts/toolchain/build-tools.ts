@@ -217,14 +217,21 @@ export async function ensureBuilt(tool: ToolModule, cacheDirectory = toolsCacheD
 
 /**
  * The path of a toolchain program, built first when it is not yet (tests call this, so a missing tool is built,
- * never skipped); a failure names the program, its module and the reason.
+ * never skipped: the build runs as its own process, waiting for a build another worker holds the lock for). A
+ * failure throws naming the program, its release and module, and the build's own last line.
  */
-export async function requireProgram(program: string, cacheDirectory = toolsCacheDirectory()): Promise<string> {
+export function requireProgram(program: string, cacheDirectory = toolsCacheDirectory()): string {
   const tool = moduleOf(program);
-  try {
-    await ensureBuilt(tool, cacheDirectory);
-  } catch (error) {
-    throw new ToolBuildError(`${program} (${tool.module}@${tool.moduleVersion}) could not be built: ${(error as Error).message}`);
+  if (!isBuilt(tool, cacheDirectory)) {
+    const build = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', __filename, program], {
+      encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: lockWaitLimitMs,
+      env: { ...process.env, KEY_SERVER_TOOLS_CACHE: cacheDirectory },
+    });
+    if (build.status !== 0 || !isBuilt(tool, cacheDirectory)) {
+      const reason = (build.stderr ?? '').split('\n').map((line) => line.replace(/^toolchain:\s*/, '').trim()).filter(Boolean).pop()
+        ?? build.error?.message ?? `exit ${build.status ?? build.signal}`;
+      throw new ToolBuildError(`${program} ${tool.releaseVersion} (from ${tool.module}@${tool.moduleVersion}) is not available: ${reason}`);
+    }
   }
   return programPath(program, cacheDirectory);
 }

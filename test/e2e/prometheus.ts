@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toolchainProgram } from '../rules/toolchain';
+import { requireProgram } from '../../scripts/toolchain/build-tools';
 import { freePort, stopProcess, waitFor } from './processes';
 
 /** One series of an instant query result. */
@@ -76,7 +76,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   mkdirSync(dataDirectory, { recursive: true });
   const port = options.port ?? await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(options.binary ?? toolchainProgram('prometheus'), [
+  const child = spawn(options.binary ?? requireProgram('prometheus'), [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDirectory}`,
     `--web.listen-address=127.0.0.1:${port}`,

@@ -34,7 +34,7 @@ describe('the Helm chart with a real helm and kube-apiserver', () => {
   });
 
   beforeAll(async () => {
-    helmPath = await requireProgram('helm');
+    helmPath = requireProgram('helm');
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'key-server-helm-real-'));
     chart = path.join(scratch, 'key-server');
     const synth = await runNpmScript('synth:helm', ['--out', chart], { ...process.env, KEY_SERVER_ENV: '' }, 120_000);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { RuleGroup } from '../../constructs/rules/rule-types';
-import { toolchainProgram } from './toolchain';
+import { requireProgram } from '../../scripts/toolchain/build-tools';
 
 /** Exit status and everything the tool printed, so a failing assertion shows why. */
 export interface ToolResult {
@@ -24,7 +24,7 @@ export function runInTempDir(program: 'promtool' | 'amtool', args: string[], fil
       mkdirSync(dirname(join(dir, name)), { recursive: true });
       writeFileSync(join(dir, name), contents.split('{dir}').join(dir));
     }
-    const run = spawnSync(toolchainProgram(program), args.map((arg) => arg.split('{dir}').join(dir)), { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(requireProgram(program), args.map((arg) => arg.split('{dir}').join(dir)), { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     if (run.error) {
       throw run.error;
     }

@@ -140,9 +140,9 @@ function kubeconfigFor(serverUrl: string, caFile: string, client: CertificateFil
 
 /** Starts etcd and kube-apiserver (and, if asked, kube-controller-manager) and installs the CRDs. */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const etcd = await requireProgram('etcd');
-  const apiServer = await requireProgram('kube-apiserver');
-  const controllerManager = options.controllerManager ? await requireProgram('kube-controller-manager') : undefined;
+  const etcd = requireProgram('etcd');
+  const apiServer = requireProgram('kube-apiserver');
+  const controllerManager = options.controllerManager ? requireProgram('kube-controller-manager') : undefined;
   const kubectlPath = 'kubectl';
   const directory = mkdtempSync(join(tmpdir(), 'key-server-control-plane-'));
   const started = Date.now();
