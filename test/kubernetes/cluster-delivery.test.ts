@@ -1,0 +1,142 @@
+// npm run dev-cert, deploy, verify and clean as users run them (Debian's kubectl, a kubeconfig for the test cluster)
+// against a cluster without containers: deploy's rollout wait is a real one, verify's port-forward goes through the
+// API server and kwok's kubelet API to a real key server on 127.0.0.1 running the Deployment's own flags, and clean
+// leaves nothing of the project behind.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../server/config';
+import { runNpmScript } from '../delivery/helpers/fake-kubectl';
+import { freePort } from '../server/helpers/http';
+import { startTestServer, type RunningTestServer } from '../server/helpers/server';
+import { startCluster, type TestCluster } from './helpers/cluster';
+import { waitForCollection } from './helpers/collections';
+import { promisedEndpointPorts } from './helpers/endpoints';
+import { availableCount, describePods, desiredReplicas, distDirectory, keyServerWorkload, podsPath, unschedulablePods, type Pod } from './helpers/key-server-workload';
+import { unsatisfiedPodReferences } from './helpers/pod-references';
+import { getJson } from './helpers/watch';
+
+const workload = keyServerWorkload(distDirectory);
+const { namespace, deploymentName, tlsSecretName } = workload.target;
+
+let cluster: TestCluster;
+let keyServer: RunningTestServer;
+let certificateDirectory: string;
+let environment: NodeJS.ProcessEnv;
+
+/** The Deployment's container args, parsed by the server's own parser: the flags the pods would run with. */
+function deploymentConfig() {
+  const container = (workload.deployment.spec as unknown as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0];
+  const parsed = parseConfig(container.args, {});
+  if (parsed.kind !== 'config') throw new Error(`the Deployment's args do not parse: ${JSON.stringify(parsed)}`);
+  return parsed.config;
+}
+
+/** Every object of the project still in the cluster: by label across every listable type, and by name from dist/. */
+async function leftovers(): Promise<string[]> {
+  const types = (await cluster.kubectl(['api-resources', '--verbs=list', '-o', 'name'])).stdout.trim().split('\n').join(',');
+  const labelled = await Promise.all(['app.kubernetes.io/part-of=key-server', 'app.kubernetes.io/name=key-server'].map((selector) =>
+    cluster.kubectl(['get', types, '--all-namespaces', '-l', selector, '-o', 'name'])));
+  const byName = await cluster.kubectl(['get', '-f', distDirectory, '--ignore-not-found', '-o', 'name']);
+  for (const result of [...labelled, byName]) if (result.code !== 0) throw new Error(`listing leftovers: ${result.stderr}`);
+  return [...new Set([...labelled, byName].flatMap((result) => result.stdout.split('\n')).filter((line) => line !== ''))].sort();
+}
+
+async function deploymentStatus() {
+  return getJson<{ spec: { replicas: number }; status: { availableReplicas?: number; updatedReplicas?: number; conditions?: Array<{ type: string; status: string }> } }>(
+    cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/${deploymentName}`);
+}
+
+beforeAll(async () => {
+  certificateDirectory = mkdtempSync(join(tmpdir(), 'key-server-delivery-'));
+  const madeCertificate = await runNpmScript('dev-cert', ['--out', certificateDirectory], process.env);
+  if (madeCertificate.code !== 0) throw new Error(`npm run dev-cert: ${madeCertificate.stderr}`);
+  // The key server behind every forwarded pod: the Deployment's flags, with the dev certificate and loopback ports.
+  keyServer = await startTestServer({
+    ...deploymentConfig(), host: '127.0.0.1', srvPort: 0, metricsPort: 0, shutdownDelay: 0,
+    tls: { certFile: join(certificateDirectory, `${tlsSecretName}.crt`), keyFile: join(certificateDirectory, `${tlsSecretName}.key`) },
+  });
+  const containerPorts = promisedEndpointPorts(workload);
+  cluster = await startCluster({
+    podPortForwards: [
+      { namespace, containerPort: containerPorts.https, localPort: Number(new URL(keyServer.addresses.url).port) },
+      { namespace, containerPort: containerPorts.metrics, localPort: Number(new URL(keyServer.addresses.metricsUrl as string).port) },
+    ],
+  });
+  environment = { ...process.env, KUBECONFIG: cluster.kubeconfig, KUBECACHEDIR: join(cluster.directory, 'kube-cache') };
+}, 240_000);
+
+afterAll(async () => {
+  await keyServer?.stop();
+  await cluster?.stop();
+  if (certificateDirectory !== undefined) rmSync(certificateDirectory, { recursive: true, force: true });
+});
+
+describe('npm run deploy -- --dev-cert', () => {
+  it('fails naming the rollout wait when no node can run the pods (the wait is real, not a formality)', async () => {
+    const nodes = (await cluster.kubectl(['get', 'nodes', '-o', 'name'])).stdout.trim().split('\n');
+    await cluster.kubectl(['cordon', ...nodes]);
+    try {
+      const result = await runNpmScript('deploy', ['--dev-cert', '--dev-cert-dir', certificateDirectory, '--timeout', '5s'], environment);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`deploy: FAILED: \`kubectl -n ${namespace} rollout status deployment/${deploymentName} --timeout=5s\` failed`);
+      const pods = await waitForCollection<Pod>(cluster, podsPath(workload), 'a pending pod', (all) => unschedulablePods(all).length > 0);
+      expect(unschedulablePods(pods).join('\n')).toMatch(/unschedulable/);
+    } finally {
+      // Back to a cluster without the Deployment, so the next deploy waits for a rollout from zero.
+      await cluster.kubectl(['-n', namespace, 'delete', 'deployment', deploymentName, '--wait=true']);
+      await cluster.kubectl(['uncordon', ...nodes]);
+    }
+  }, 90_000);
+
+  it('applies dist/ with the dev certificate and returns once the Deployment is Available and fully updated', async () => {
+    const started = Date.now();
+    const result = await runNpmScript('deploy', ['--dev-cert', '--dev-cert-dir', certificateDirectory], environment);
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.stdout).toContain(`deployment "${deploymentName}" successfully rolled out`);
+    expect(result.code).toBe(0);
+    const { spec, status } = await deploymentStatus();
+    expect(status.conditions?.find((condition) => condition.type === 'Available')?.status).toBe('True');
+    expect({ updated: status.updatedReplicas, available: status.availableReplicas }).toEqual({ updated: spec.replicas, available: spec.replicas });
+    console.log(`npm run deploy -- --dev-cert returned after ${seconds.toFixed(1)} s with ${status.availableReplicas} of ${spec.replicas} replicas available`);
+  }, 90_000);
+
+  it('ends with the configured replicas available (the autoscaler\'s floor) and every Secret and ConfigMap the pods read present', async () => {
+    const desired = desiredReplicas(workload);
+    const started = Date.now();
+    await waitForCollection<Pod>(cluster, podsPath(workload), `${desired} available pods`, (pods) => availableCount(pods) === desired, { describe: describePods });
+    console.log(`${desired} replicas available ${((Date.now() - started) / 1000).toFixed(1)} s after deploy returned`);
+    expect(await unsatisfiedPodReferences(cluster, namespace)).toEqual([]);
+  });
+});
+
+describe('npm run verify', () => {
+  const verifyEnvironment = async () => ({
+    ...environment, KEY_SERVER_VERIFY_HTTPS_PORT: String(await freePort()), KEY_SERVER_VERIFY_METRICS_PORT: String(await freePort()),
+  });
+
+  it('gets a key, /ready and /metrics over verified TLS through kubectl port-forward, the API server and kwok', async () => {
+    const result = await runNpmScript('verify', [], await verifyEnvironment());
+    expect(result.stderr).toContain('ok   GET /key/32 returns 32 random bytes in hex');
+    expect(result.stderr).toContain('ok   GET /ready is 200');
+    expect(result.stderr).toContain("ok   GET /metrics on the metrics port has the key server's series");
+    expect(result.code).toBe(0);
+  });
+
+  it('negative control: fails once the key server behind the forward is gone', async () => {
+    await keyServer.stop();
+    const result = await runNpmScript('verify', [], await verifyEnvironment());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('verify: FAILED: GET /key/32 returns 32 random bytes in hex: request failed');
+  });
+});
+
+describe('npm run clean', () => {
+  it('removes every object of the project, namespaced and cluster-scoped, and the dev certificate\'s Secret with its namespace', async () => {
+    const before = await leftovers();
+    expect(before).toEqual(expect.arrayContaining([`namespace/${namespace}`, `deployment.apps/${deploymentName}`, `secret/${tlsSecretName}`]));
+    const result = await runNpmScript('clean', [], environment, 120_000);
+    expect(result.code).toBe(0);
+    expect(await leftovers()).toEqual([]);
+  }, 150_000);
+});
