@@ -28,10 +28,11 @@ export interface TestCluster extends ControlPlane {
 }
 
 /**
- * Controller-manager settings of this cluster: the HPA looks every 3 s instead of 15 s so a test waits seconds, not
- * a quarter minute, for what the autoscaler decides (the decision itself is unchanged).
+ * Controller-manager settings of this cluster: the HPA and the volume binder (which gives a claim the default
+ * StorageClass that appeared after it) look every few seconds instead of every 15 s, so a test waits seconds, not
+ * a quarter minute, for what they decide (the decisions themselves are unchanged).
  */
-const controllerManagerArgs = ['--horizontal-pod-autoscaler-sync-period=3s'];
+const controllerManagerArgs = ['--horizontal-pod-autoscaler-sync-period=3s', '--pvclaimbinder-sync-period=2s'];
 
 /** Creates the Node objects and waits until kwok has made every one Ready. */
 async function registerNodes(controlPlane: ControlPlane, nodes: readonly FakeNode[], logTail: () => string): Promise<void> {
