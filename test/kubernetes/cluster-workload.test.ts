@@ -62,8 +62,9 @@ describe('the HorizontalPodAutoscaler', () => {
   it('resolves its scale target (AbleToScale) and holds the Deployment at minReplicas; without a metrics API it cannot compute CPU (ScalingActive False)', async () => {
     if (workload.autoscaler === undefined) throw new Error('dist/ has no HorizontalPodAutoscaler for the key server');
     const name = workload.autoscaler.name;
+    const reported = (hpa: Autoscaler | undefined): hpa is Autoscaler => hpa !== undefined && condition(hpa, 'ScalingActive') !== undefined;
     const autoscalers = await waitForCollection<Autoscaler>(cluster, autoscalersPath, `HPA ${name} reports its conditions`,
-      (all) => condition(all.get(`${namespace}/${name}`) as Autoscaler ?? { metadata: { name, namespace } }, 'ScalingActive') !== undefined);
+      (all) => reported(all.get(`${namespace}/${name}`)));
     const hpa = autoscalers.get(`${namespace}/${name}`) as Autoscaler;
     expect(condition(hpa, 'AbleToScale')).toMatchObject({ status: 'True', reason: 'SucceededGetScale' });
     expect(condition(hpa, 'ScalingActive')).toMatchObject({ status: 'False', reason: 'FailedGetResourceMetric' });
@@ -82,7 +83,7 @@ describe('the HorizontalPodAutoscaler', () => {
     await kubectlOk(['create', '-f', '-'], manifest);
     try {
       const autoscalers = await waitForCollection<Autoscaler>(cluster, autoscalersPath, 'the negative-control HPA reports AbleToScale',
-        (all) => { const hpa = all.get(`${namespace}/negative-control`); return hpa !== undefined && condition(hpa, 'AbleToScale') !== undefined; });
+        (all) => condition(all.get(`${namespace}/negative-control`) ?? { metadata: { name: 'negative-control', namespace } }, 'AbleToScale') !== undefined);
       expect(condition(autoscalers.get(`${namespace}/negative-control`) as Autoscaler, 'AbleToScale')).toMatchObject({ status: 'False', reason: 'FailedGetScale' });
     } finally {
       await kubectlOk(['-n', namespace, 'delete', 'hpa', 'negative-control']);
