@@ -5,14 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../server/config';
 import { runNpmScript } from '../delivery/helpers/fake-kubectl';
 import { freePort } from '../server/helpers/http';
 import { startTestServer, type RunningTestServer } from '../server/helpers/server';
 import { startCluster, type TestCluster } from './helpers/cluster';
 import { waitForCollection } from './helpers/collections';
 import { promisedEndpointPorts } from './helpers/endpoints';
-import { desiredReplicas, distDirectory, keyServerWorkload, podsPath, unschedulablePods, type Pod } from './helpers/key-server-workload';
+import { containerConfig, desiredReplicas, distDirectory, keyServerWorkload, podsPath, unschedulablePods, type Pod } from './helpers/key-server-workload';
 import { unsatisfiedPodReferences } from './helpers/pod-references';
 import { getJson } from './helpers/watch';
 
@@ -23,14 +22,6 @@ let cluster: TestCluster;
 let keyServer: RunningTestServer;
 let certificateDirectory: string;
 let environment: NodeJS.ProcessEnv;
-
-/** The Deployment's container args, parsed by the server's own parser: the flags the pods would run with. */
-function deploymentConfig() {
-  const container = (workload.deployment.spec as unknown as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0];
-  const parsed = parseConfig(container.args, {});
-  if (parsed.kind !== 'config') throw new Error(`the Deployment's args do not parse: ${JSON.stringify(parsed)}`);
-  return parsed.config;
-}
 
 /** Every object of the project still in the cluster: by label across every listable type, and by name from dist/. */
 async function leftovers(): Promise<string[]> {
@@ -53,7 +44,7 @@ beforeAll(async () => {
   if (madeCertificate.code !== 0) throw new Error(`npm run dev-cert: ${madeCertificate.stderr}`);
   // The key server behind every forwarded pod: the Deployment's flags, with the dev certificate and loopback ports.
   keyServer = await startTestServer({
-    ...deploymentConfig(), host: '127.0.0.1', srvPort: 0, metricsPort: 0, shutdownDelay: 0,
+    ...containerConfig(workload), host: '127.0.0.1', srvPort: 0, metricsPort: 0, shutdownDelay: 0,
     tls: { certFile: join(certificateDirectory, `${tlsSecretName}.crt`), keyFile: join(certificateDirectory, `${tlsSecretName}.key`) },
   });
   const containerPorts = promisedEndpointPorts(workload);

@@ -2,17 +2,19 @@
 // their claims, Grafana) are scheduled and ready where volumes allow, and Prometheus' own service discovery, run by
 // the real promtool with Prometheus' ServiceAccount token, finds the key server's pods with the labels every alert
 // and dashboard selects, and the annotation-driven jobs find an annotated Service and pod. Nothing is scraped.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../../scripts/common/manifests';
+import { fetchText } from '../server/helpers/http';
+import { startTestServer } from '../server/helpers/server';
 import { startCluster, type TestCluster } from './helpers/cluster';
 import { waitForCollection, type Snapshot } from './helpers/collections';
 import { promisedEndpointPorts, readyEndpointPods, type EndpointSlice } from './helpers/endpoints';
 import { nodesInZones } from './helpers/fake-nodes';
 import {
-  applyWithDevCertificate, availableCount, describePods, desiredReplicas, keyServerWorkload, labelSelector, standaloneDirectory, unschedulablePods, type Pod,
+  applyWithDevCertificate, availableCount, containerConfig, describePods, desiredReplicas, keyServerWorkload, labelSelector, standaloneDirectory, unschedulablePods, type Pod,
 } from './helpers/key-server-workload';
 import { unsatisfiedPodReferences } from './helpers/pod-references';
 import { discoverTargets, labelMatchers, satisfies, serviceAccountKubeconfig, withKubeconfig, type DiscoveryResult } from './helpers/service-discovery';
@@ -43,8 +45,9 @@ function configMapValues<T>(parseValue: (text: string) => T | undefined): T[] {
     .filter((value): value is T => value !== undefined);
 }
 const prometheusYml = configMapValues((text) => ((parse(text) as { scrape_configs?: unknown })?.scrape_configs === undefined ? undefined : text))[0];
-const ruleExpressions = configMapValues((text) => (parse(text) as { groups?: Array<{ rules: Array<{ expr: string }> }> })?.groups)
-  .flat().flatMap((group) => group.rules.map((rule) => String(rule.expr)));
+interface Rule { alert?: string; record?: string; expr: string }
+const rules = configMapValues((text) => (parse(text) as { groups?: Array<{ rules: Rule[] }> })?.groups).flat().flatMap((group) => group.rules);
+const ruleExpressions = rules.map((rule) => String(rule.expr));
 type Panel = { targets?: Array<{ expr?: string }>; panels?: Panel[] };
 const dashboardExpressions = configMapValues((text) => (JSON.parse(text) as { panels?: Panel[] }).panels)
   .flat().flatMap(function expressions(panel: Panel): string[] {
@@ -53,6 +56,7 @@ const dashboardExpressions = configMapValues((text) => (JSON.parse(text) as { pa
 
 let cluster: TestCluster;
 let scratch: string;
+let certificate: { certFile: string; keyFile: string };
 
 const allPodsPath = `/api/v1/namespaces/${namespace}/pods`;
 
@@ -73,7 +77,7 @@ beforeAll(async () => {
   if (prometheus === undefined || prometheusYml === undefined) throw new Error('dist/standalone/ has no Prometheus StatefulSet or prometheus.yml');
   scratch = mkdtempSync(join(tmpdir(), 'key-server-standalone-'));
   cluster = await startCluster({ nodes });
-  await applyWithDevCertificate(cluster, workload, join(scratch, 'cert'));
+  certificate = await applyWithDevCertificate(cluster, workload, join(scratch, 'cert'));
 }, 240_000);
 
 afterAll(async () => {
@@ -200,6 +204,39 @@ describe('Prometheus service discovery (promtool check service-discovery, nothin
     const warned = results.map((result) => ({ job: result.job.job_name, role: result.job.kubernetes_sd_configs?.[0].role, warned: /v1 Endpoints is deprecated/.test(result.log) }));
     console.log(`deprecation warnings: ${warned.map((entry) => `${entry.job} (${entry.role}): ${entry.warned ? 'warned' : 'none'}`).join(', ')}`);
     expect(warned).toEqual(warned.map((entry) => ({ ...entry, warned: entry.role === 'endpoints' })));
+  });
+
+  // FINDING (issue 15): the standalone rules ship four alerts on kube-state-metrics and cAdvisor series, which no
+  // standalone job can discover (every job watches only the key server's namespace, none reads kubelets), so they can
+  // never fire there. The fix belongs in the constructs (leave them out of standalone mode, or add the sources); empty
+  // this list then. Every other alert and every dashboard query reads only what the discovered key server exports.
+  const alertsWithoutSourceInStandalone = ['KeyServerCpuNearLimit', 'KeyServerMemoryNearLimit', 'KeyServerPodsNotReady', 'KeyServerReplicasMismatch'];
+
+  it('every alert and dashboard query reads series the discovered targets export (known exceptions: the kube-state-metrics and cAdvisor alerts)', async () => {
+    // What the key server's target exports: the real server's exposition, run with the Deployment's flags and a
+    // certificate (TLS adds the certificate series), by metric family, plus what a scrape adds.
+    const server = await startTestServer({ ...containerConfig(workload), host: '127.0.0.1', srvPort: 0, metricsPort: 0, shutdownDelay: 0, tls: certificate });
+    const exposition = await fetchText(`${server.addresses.metricsUrl as string}/metrics`, { ca: readFileSync(certificate.certFile, 'utf8') }).finally(() => server.stop());
+    const families = [...exposition.body.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
+      (type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : type === 'summary' ? [name, `${name}_sum`, `${name}_count`] : [name]));
+    const keyServerDiscovered = results.some((result) => result.kept.some((labels) => [...keyServerPods.values()].some((pod) => pod.metadata.name === labels.pod)));
+    const sourced = new Set([...(keyServerDiscovered ? families : []), 'up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
+    const metricsRead = (expression: string) => [...expression.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{/g)].map((match) => match[1]);
+    // Recorded series count as sourced when everything their rule reads is.
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const rule of rules) {
+        if (rule.record !== undefined && !sourced.has(rule.record) && metricsRead(rule.expr).every((name) => sourced.has(name))) {
+          sourced.add(rule.record);
+          changed = true;
+        }
+      }
+    }
+    const unsourced = (expression: string) => metricsRead(expression).filter((name) => !sourced.has(name));
+    const alertsWithout = rules.filter((rule) => rule.alert !== undefined && unsourced(rule.expr).length > 0);
+    console.log(`alerts without a discovered source in standalone: ${alertsWithout.map((rule) => `${rule.alert} (${[...new Set(unsourced(rule.expr))].join(', ')})`).join('; ')}`);
+    expect(alertsWithout.map((rule) => rule.alert).sort()).toEqual(alertsWithoutSourceInStandalone);
+    expect(dashboardExpressions.filter((expression) => unsourced(expression).length > 0)).toEqual([]);
   });
 
   it('negative control: as the namespace\'s default ServiceAccount (no Role) discovery is forbidden and finds nothing', async () => {

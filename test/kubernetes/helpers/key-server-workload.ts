@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { objectsToApply } from '../../../scripts/deploy';
 import { tlsSecretManifest } from '../../../scripts/dev-cert';
 import { keyServerTarget, readObjects, toYamlStream, type KeyServerTarget, type KubeObject } from '../../../scripts/common/manifests';
+import { parseConfig, type Config } from '../../../server/config';
 import { createSelfSignedCertificate } from '../../../server/dev-cert';
 import type { ControlPlane } from './control-plane';
 import type { Snapshot } from './collections';
@@ -63,6 +64,14 @@ export function keyServerWorkload(directory: string): KeyServerWorkload {
     disruptionBudget: pdb?.spec,
     autoscaler: hpa === undefined ? undefined : { name: hpa.metadata.name, minReplicas: hpa.spec.minReplicas ?? 1, maxReplicas: hpa.spec.maxReplicas },
   };
+}
+
+/** The key server container's args, parsed by the server's own parser: the configuration the pods would run. */
+export function containerConfig(workload: KeyServerWorkload): Config {
+  const container = (workload.deployment.spec as unknown as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0];
+  const parsed = parseConfig(container.args, {});
+  if (parsed.kind !== 'config') throw new Error(`the Deployment's args do not parse: ${JSON.stringify(parsed)}`);
+  return parsed.config;
 }
 
 /** The replica count the workload promises: the autoscaler's floor when one manages it, else the Deployment's own. */
