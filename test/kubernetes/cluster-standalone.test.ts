@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../../scripts/common/manifests';
+import { runNpmScript } from '../delivery/helpers/fake-kubectl';
 import { fetchText } from '../server/helpers/http';
 import { startTestServer } from '../server/helpers/server';
 import { startCluster, type TestCluster } from './helpers/cluster';
@@ -14,7 +15,7 @@ import { waitForCollection, type Snapshot } from './helpers/collections';
 import { promisedEndpointPorts, readyEndpointPods, type EndpointSlice } from './helpers/endpoints';
 import { nodesInZones } from './helpers/fake-nodes';
 import {
-  applyWithDevCertificate, availableCount, containerConfig, describePods, desiredReplicas, keyServerWorkload, labelSelector, standaloneDirectory, unschedulablePods, type Pod,
+  applyWithDevCertificate, availableCount, containerConfig, describePods, leftoverObjects, desiredReplicas, keyServerWorkload, labelSelector, standaloneDirectory, unschedulablePods, type Pod,
 } from './helpers/key-server-workload';
 import { unsatisfiedPodReferences } from './helpers/pod-references';
 import { discoverTargets, labelMatchers, satisfies, serviceAccountKubeconfig, withKubeconfig, type DiscoveryResult } from './helpers/service-discovery';
@@ -245,4 +246,16 @@ describe('Prometheus service discovery (promtool check service-discovery, nothin
     expect(kept).toEqual([]);
     expect(log).toMatch(/forbidden/i);
   });
+});
+
+describe('npm run clean -- --dir dist/standalone/ (the README\'s quick path)', () => {
+  it('removes every object of the project and, with the namespace, the StatefulSets\' claims and the Secrets users added', async () => {
+    expect(await leftoverObjects(cluster, standaloneDirectory)).toEqual(expect.arrayContaining([`namespace/${namespace}`, `statefulset.apps/${prometheus?.metadata.name}`]));
+    const result = await runNpmScript('clean', ['--dir', 'dist/standalone/'],
+      { ...process.env, KUBECONFIG: cluster.kubeconfig, KUBECACHEDIR: join(cluster.directory, 'kube-cache') }, 120_000);
+    expect(result.code).toBe(0);
+    expect(await leftoverObjects(cluster, standaloneDirectory)).toEqual([]);
+    const claimsLeft = JSON.parse(await kubectlOk(['get', 'pvc', '--all-namespaces', '-o', 'json'])) as { items: unknown[] };
+    expect(claimsLeft.items).toEqual([]);
+  }, 150_000);
 });

@@ -147,3 +147,20 @@ export async function applyWithDevCertificate(controlPlane: ControlPlane, worklo
 /** The repository's manifest directories. */
 export const distDirectory = path.resolve(__dirname, '..', '..', '..', 'dist');
 export const standaloneDirectory = path.join(distDirectory, 'standalone');
+
+/**
+ * Every object of the project still in the cluster: labelled as the key server's or as part of it, across every
+ * listable type in every namespace and cluster-wide, and every object of `directory` by name.
+ */
+export async function leftoverObjects(controlPlane: ControlPlane, directory: string): Promise<string[]> {
+  const types = await controlPlane.kubectl(['api-resources', '--verbs=list', '-o', 'name']);
+  if (types.code !== 0) throw new Error(`kubectl api-resources: ${types.stderr}`);
+  const everyType = types.stdout.trim().split('\n').join(',');
+  const results = await Promise.all([
+    ...['app.kubernetes.io/part-of=key-server', 'app.kubernetes.io/name=key-server'].map((selector) =>
+      controlPlane.kubectl(['get', everyType, '--all-namespaces', '-l', selector, '-o', 'name'])),
+    controlPlane.kubectl(['get', '-f', directory, '--ignore-not-found', '-o', 'name']),
+  ]);
+  for (const result of results) if (result.code !== 0) throw new Error(`listing leftovers: ${result.stderr}`);
+  return [...new Set(results.flatMap((result) => result.stdout.split('\n')).filter((line) => line !== ''))].sort();
+}
