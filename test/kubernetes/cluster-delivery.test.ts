@@ -15,6 +15,9 @@ import { containerConfig, desiredReplicas, distDirectory, leftoverObjects, keySe
 import { unsatisfiedPodReferences } from './helpers/pod-references';
 import { getJson } from './helpers/watch';
 
+// Every wait below has its own deadline and says what it waited for; this only backstops them on a busy machine.
+jest.setTimeout(120_000);
+
 const workload = keyServerWorkload(distDirectory);
 const { namespace, deploymentName, tlsSecretName } = workload.target;
 
@@ -68,7 +71,7 @@ describe('npm run deploy -- --dev-cert', () => {
       await cluster.kubectl(['-n', namespace, 'delete', 'deployment', deploymentName, '--wait=true']);
       await cluster.kubectl(['uncordon', ...nodes]);
     }
-  }, 90_000);
+  });
 
   it('applies dist/ with the dev certificate and returns once the Deployment is Available with the autoscaler\'s minimum of replicas', async () => {
     const desired = desiredReplicas(workload);
@@ -85,7 +88,7 @@ describe('npm run deploy -- --dev-cert', () => {
     expect({ replicas: spec.replicas, updated: status.updatedReplicas, available: status.availableReplicas }).toEqual({ replicas: desired, updated: desired, available: desired });
     const waited = result.stderr.includes(`waiting for the autoscaler to raise ${deploymentName}`);
     console.log(`npm run deploy -- --dev-cert returned after ${seconds.toFixed(1)} s with ${status.availableReplicas} of ${spec.replicas} replicas available (${waited ? 'it waited for the autoscaler' : 'the autoscaler was quicker than the first rollout'})`);
-  }, 90_000);
+  });
 
   it('leaves every Secret and ConfigMap key the pods read present (what a kubelet needs to start them)', async () => {
     expect(await unsatisfiedPodReferences(cluster, namespace)).toEqual([]);

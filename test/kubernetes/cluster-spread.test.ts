@@ -15,6 +15,9 @@ import {
   unschedulablePods, type KeyServerWorkload, type Pod,
 } from './helpers/key-server-workload';
 
+// Every wait below has its own deadline and says what it waited for; this only backstops them on a busy machine.
+jest.setTimeout(120_000);
+
 const singleNode = nodesInZones(1, 3);
 /** Three zones, zone-a with two nodes, so spreading over nodes alone could still put two replicas in one zone. */
 const moreNodes: FakeNode[] = [...nodesInZones(2, 3, 1), { name: 'node-3', zone: 'zone-a' }];

@@ -20,6 +20,9 @@ import {
 import { unsatisfiedPodReferences } from './helpers/pod-references';
 import { discoverTargets, labelMatchers, satisfies, serviceAccountKubeconfig, withKubeconfig, type DiscoveryResult } from './helpers/service-discovery';
 
+// Every wait below has its own deadline and says what it waited for; this only backstops them on a busy machine.
+jest.setTimeout(120_000);
+
 const workload = keyServerWorkload(standaloneDirectory);
 const { namespace } = workload.target;
 const nodes = nodesInZones(3);

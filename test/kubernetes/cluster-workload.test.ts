@@ -16,6 +16,9 @@ import {
 } from './helpers/key-server-workload';
 import { getJson } from './helpers/watch';
 
+// Every wait below has its own deadline and says what it waited for; this only backstops them on a busy machine.
+jest.setTimeout(120_000);
+
 const workload = keyServerWorkload(distDirectory);
 const { namespace, deploymentName } = workload.target;
 const desired = desiredReplicas(workload);
