@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { devCertDirectory, devSecretFile } from './dev-cert-secret';
 import { runScript, logger, parseOptions } from './common/cli';
-import { connectKubectl } from './common/kubectl';
+import { connectKubectl, type Kubectl } from './common/kubectl';
 import { apiGroupOf, apiVersionsOf, externalSecretsOf, keyServerTarget, readObjects, toYamlStream, type KubeObject } from './common/manifests';
 import { MissingPrerequisite, missingApiMessage, missingApiVersions } from './common/prerequisites';
 
@@ -11,12 +11,27 @@ const usage = `usage: npm run deploy [-- [--dir dist/] [--dev-cert [--dev-cert-d
               whose pods mount a TLS Secret you provide: --dev-cert, or your PKI's before deploying)
   --dev-cert  serve the certificate from \`npm run dev-cert\` instead of cert-manager's (cert-manager objects are left out)
   --dev-cert-dir  where \`npm run dev-cert\` wrote the Secret manifest (default .dev-certs)
-  --timeout   how long to wait for the rollout (default 180s)
+  --timeout   how long to wait for the rollout, and for the autoscaler to reach its minimum (default 180s)
 `;
 
 /** The objects to apply: all of them, or without cert-manager's when the dev certificate replaces it. */
 export function objectsToApply(objects: readonly KubeObject[], devCert: boolean): KubeObject[] {
   return devCert ? objects.filter((object) => apiGroupOf(object.apiVersion) !== 'cert-manager.io') : [...objects];
+}
+
+/**
+ * A new Deployment starts with one replica: the manifests leave `replicas` to the autoscaler, which raises it to its
+ * minimum at its next sync (up to 15 s later), so the rollout wait alone returns with fewer pods than promised and a
+ * PodDisruptionBudget that blocks every eviction. Waits until the autoscaler has set its floor, and says whether it
+ * waited (the new pods' rollout is then still to be awaited). Leaves alone a Deployment at or above the floor
+ * (already scaled) or at 0 (autoscaling paused by its owner).
+ */
+export function waitForAutoscalerFloor(kubectl: Kubectl, namespace: string, deployment: string, floor: number, timeout: string, log: (line: string) => void): boolean {
+  const replicas = Number.parseInt(kubectl.read(['-n', namespace, 'get', `deployment/${deployment}`, '-o', 'jsonpath={.spec.replicas}']).trim(), 10);
+  if (!(replicas > 0 && replicas < floor)) return false;
+  log(`waiting for the autoscaler to raise ${deployment} from ${replicas} to its minimum of ${floor} replicas`);
+  kubectl.run(['-n', namespace, 'wait', `deployment/${deployment}`, `--for=jsonpath={.spec.replicas}=${floor}`, `--timeout=${timeout}`]);
+  return true;
 }
 
 function main(): void {
@@ -65,7 +80,12 @@ function main(): void {
   } else {
     kubectl.run(['apply', '--server-side', '-f', directory]);
   }
-  kubectl.run(['-n', target.namespace, 'rollout', 'status', `deployment/${target.deploymentName}`, `--timeout=${options.timeout as string}`]);
+  const rolloutStatus = ['-n', target.namespace, 'rollout', 'status', `deployment/${target.deploymentName}`, `--timeout=${options.timeout as string}`];
+  kubectl.run(rolloutStatus);
+  if (target.autoscalerMinReplicas !== undefined
+    && waitForAutoscalerFloor(kubectl, target.namespace, target.deploymentName, target.autoscalerMinReplicas, options.timeout as string, log)) {
+    kubectl.run(rolloutStatus);
+  }
   log(`deployed to ${kubectl.context}; check it with \`npm run verify\``);
 }
 

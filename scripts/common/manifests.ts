@@ -24,6 +24,8 @@ export interface KeyServerTarget {
   readonly tlsSecretName: string;
   /** The DNS names the serving certificate must hold (from the cert-manager Certificate, or the Service's names). */
   readonly dnsNames: readonly string[];
+  /** minReplicas of the HorizontalPodAutoscaler that scales the Deployment, when one does. */
+  readonly autoscalerMinReplicas?: number;
 }
 
 /** The `*.yaml` files directly in `directory`, sorted: `kubectl apply -f <dir>` does not descend either. */
@@ -97,9 +99,13 @@ export function keyServerTarget(objects: readonly KubeObject[]): KeyServerTarget
   const dnsNames = certificate !== undefined
     ? (certificate as unknown as { spec: { dnsNames: string[] } }).spec.dnsNames
     : [serviceName, `${serviceName}.${namespace}`, `${serviceName}.${namespace}.svc`, `${serviceName}.${namespace}.svc.cluster.local`];
+  const autoscaler = objects.find((object) => object.kind === 'HorizontalPodAutoscaler' && (object.metadata.namespace ?? 'default') === namespace
+    && (object as unknown as { spec: { scaleTargetRef: { kind: string; name: string } } }).spec.scaleTargetRef.kind === 'Deployment'
+    && (object as unknown as { spec: { scaleTargetRef: { name: string } } }).spec.scaleTargetRef.name === deployment.metadata.name);
   return {
     namespace, deploymentName: deployment.metadata.name, serviceName,
     httpsPort: portNamed('https'), metricsPort: portNamed('metrics'), tlsSecretName, dnsNames,
+    ...(autoscaler === undefined ? {} : { autoscalerMinReplicas: (autoscaler as unknown as { spec: { minReplicas?: number } }).spec.minReplicas ?? 1 }),
   };
 }
 

@@ -48,7 +48,32 @@ describe('npm run deploy', () => {
       ['api-versions'],
       ['apply', '--server-side', '-f', 'dist/'],
       ['-n', target.namespace, 'rollout', 'status', `deployment/${target.deploymentName}`, '--timeout=180s'],
+      ['-n', target.namespace, 'get', `deployment/${target.deploymentName}`, '-o', 'jsonpath={.spec.replicas}'],
     ]);
+  });
+
+  test('after the rollout of a new Deployment (one replica), waits for the autoscaler\'s minimum and that rollout', async () => {
+    expect(target.autoscalerMinReplicas).toBeGreaterThan(1);
+    const result = await runNpmScript('deploy', [], fake.environment({ context: 'kind-key-server', apiVersions: fullCluster, replicas: '1' }));
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`waiting for the autoscaler to raise ${target.deploymentName} from 1 to its minimum of ${target.autoscalerMinReplicas} replicas`);
+    const rollout = ['-n', target.namespace, 'rollout', 'status', `deployment/${target.deploymentName}`, '--timeout=180s'];
+    expect(fake.calls().map((call) => call.args).slice(3)).toEqual([
+      rollout,
+      ['-n', target.namespace, 'get', `deployment/${target.deploymentName}`, '-o', 'jsonpath={.spec.replicas}'],
+      ['-n', target.namespace, 'wait', `deployment/${target.deploymentName}`, `--for=jsonpath={.spec.replicas}=${target.autoscalerMinReplicas}`, '--timeout=180s'],
+      rollout,
+    ]);
+  });
+
+  test('leaves a Deployment at the autoscaler\'s minimum, or paused at 0 by its owner, alone after the rollout', async () => {
+    for (const replicas of [String(target.autoscalerMinReplicas), '0']) {
+      fake.reset();
+      const result = await runNpmScript('deploy', [], fake.environment({ context: 'kind-key-server', apiVersions: fullCluster, replicas }));
+      const calls = fake.calls().map((call) => call.args);
+      expect({ replicas, code: result.code, waited: calls.some((args) => args.includes('wait')), rollouts: calls.filter((args) => args.includes('rollout')).length })
+        .toEqual({ replicas, code: 0, waited: false, rollouts: 1 });
+    }
   });
 
   test('refuses a cluster without cert-manager, naming the missing API and both ways out, and applies nothing', async () => {
@@ -113,6 +138,7 @@ describe('npm run dev-cert, then npm run deploy -- --dev-cert', () => {
       ['apply', '--server-side', '-f', '-'],
       ['apply', '--server-side', '-f', path.join(certDirectory, `${target.tlsSecretName}.secret.yaml`)],
       ['-n', target.namespace, 'rollout', 'status', `deployment/${target.deploymentName}`, '--timeout=180s'],
+      ['-n', target.namespace, 'get', `deployment/${target.deploymentName}`, '-o', 'jsonpath={.spec.replicas}'],
     ]);
     const applied = parseAllDocuments(calls[2].stdin ?? '').map((document) => document.toJSON() as { apiVersion: string; kind: string });
     expect(applied.length).toBe(distObjects.filter((object) => !object.apiVersion.startsWith('cert-manager.io/')).length);

@@ -18,6 +18,8 @@ export interface FakeKubectlOptions {
   readonly caBase64?: string;
   /** A kubectl subcommand (e.g. `rollout`) that fails with exit code 1. */
   readonly failOn?: string;
+  /** `kubectl get deployment/... -o jsonpath={.spec.replicas}` output. */
+  readonly replicas?: string;
 }
 
 /** One recorded kubectl call: its arguments, and what it read from stdin when given `-f -`. */
@@ -43,7 +45,10 @@ case "$sub" in
     if [ -n "$FAKE_KUBECTL_CONTEXT" ]; then echo "$FAKE_KUBECTL_CONTEXT"; exit 0; fi
     echo "error: current-context is not set" >&2; exit 1 ;;
   api-versions) printf '%s\\n' $FAKE_KUBECTL_API_VERSIONS ;;
-  get) printf '%s' "$FAKE_KUBECTL_CA_BASE64" ;;
+  get) case "$*" in
+    *'{.spec.replicas}'*) printf '%s' "$FAKE_KUBECTL_REPLICAS" ;;
+    *) printf '%s' "$FAKE_KUBECTL_CA_BASE64" ;;
+  esac ;;
   port-forward) exit 0 ;;
   *) echo "fake kubectl: $*" ;;
 esac
@@ -70,6 +75,7 @@ export class FakeKubectl {
       FAKE_KUBECTL_API_VERSIONS: (options.apiVersions ?? []).join(' '),
       FAKE_KUBECTL_CA_BASE64: options.caBase64 ?? '',
       FAKE_KUBECTL_FAIL_ON: options.failOn ?? '',
+      FAKE_KUBECTL_REPLICAS: options.replicas ?? '',
       PATH: `${this.binDirectory}${path.delimiter}${process.env.PATH ?? ''}`,
       ...extra,
     };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { requireProgram } from '../../../scripts/toolchain/build-tools';
 import { freePort } from '../../server/helpers/http';
-import { createControlPlanePki, type CertificateFiles } from './pki';
+import { createControlPlanePki, type CertificateFiles, type ControlPlanePki } from './pki';
 
 const repositoryRoot = resolve(__dirname, '..', '..', '..');
 
@@ -47,6 +47,8 @@ export interface ControlPlaneOptions {
   readonly controllerManager?: boolean;
   /** How long start-up may take once the binaries exist. @default 90 s */
   readonly startTimeoutMs?: number;
+  /** Extra kube-controller-manager flags (e.g. a shorter HPA sync period), after the defaults so they win. @default none */
+  readonly controllerManagerArgs?: readonly string[];
 }
 
 /** A running control plane. */
@@ -57,12 +59,14 @@ export interface ControlPlane {
   /** The admin client certificate (system:masters). */
   readonly admin: CertificateFiles;
   readonly caFile: string;
+  /** The certificates, to issue more (the scheduler's client certificate, a fake kubelet's serving certificate). */
+  readonly pki: ControlPlanePki;
   /** Runs Debian's kubectl against this API server; never throws on a non-zero exit. */
   readonly kubectl: (args: readonly string[], input?: string) => Promise<CommandResult>;
   /** Runs any command with KUBECONFIG pointing here. */
   readonly run: (command: string, args: readonly string[], options?: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string }) => Promise<CommandResult>;
-  /** The last lines of a component's log (for failure messages). */
-  readonly logTail: (component: 'etcd' | 'kube-apiserver' | 'kube-controller-manager', lines?: number) => string;
+  /** The last lines of a component's log (for failure messages); components started beside it log to `<name>.log` in `directory`. */
+  readonly logTail: (component: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | (string & {}), lines?: number) => string;
   readonly stop: () => Promise<void>;
 }
 
@@ -85,7 +89,7 @@ export function runCommand(command: string, args: readonly string[], options: { 
 }
 
 /** A component process whose output goes to a file (a pipe nobody reads would stall a chatty server). */
-function startComponent(program: string, args: readonly string[], logFile: string): ChildProcess {
+export function startComponent(program: string, args: readonly string[], logFile: string): ChildProcess {
   const output = openSync(logFile, 'a');
   try {
     return spawn(program, args, { stdio: ['ignore', output, output], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
@@ -94,7 +98,8 @@ function startComponent(program: string, args: readonly string[], logFile: strin
   }
 }
 
-async function stopComponent(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+export async function stopComponent(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
   child.kill('SIGTERM');
@@ -104,7 +109,7 @@ async function stopComponent(child: ChildProcess): Promise<void> {
 }
 
 /** GET `path` with the admin certificate; resolves with the status, or 0 when nothing answers yet. */
-function adminGet(port: number, path: string, admin: CertificateFiles, caFile: string): Promise<{ status: number; body: string }> {
+export function adminGet(port: number, path: string, admin: CertificateFiles, caFile: string): Promise<{ status: number; body: string }> {
   return new Promise((resolvePromise) => {
     const req = request({
       host: '127.0.0.1', port, path, method: 'GET', timeout: 5_000,
@@ -121,7 +126,7 @@ function adminGet(port: number, path: string, admin: CertificateFiles, caFile: s
 }
 
 /** Polls until `check` holds or the deadline passes (bounded; checks every 200 ms). */
-async function waitUntil(what: string, deadline: number, check: () => Promise<boolean>, describeFailure: () => string): Promise<void> {
+export async function waitUntil(what: string, deadline: number, check: () => Promise<boolean>, describeFailure: () => string): Promise<void> {
   while (Date.now() < deadline) {
     if (await check()) return;
     await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
@@ -129,7 +134,8 @@ async function waitUntil(what: string, deadline: number, check: () => Promise<bo
   throw new Error(`${what} did not happen in time\n${describeFailure()}`);
 }
 
-function kubeconfigFor(serverUrl: string, caFile: string, client: CertificateFiles, user: string): string {
+/** A kubeconfig for `client` on this API server (the only one its file names). */
+export function kubeconfigFor(serverUrl: string, caFile: string, client: CertificateFiles, user: string): string {
   return [
     'apiVersion: v1', 'kind: Config', 'current-context: test',
     'clusters:', '- name: test', '  cluster:', `    server: ${serverUrl}`, `    certificate-authority: ${caFile}`,
@@ -189,6 +195,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--authorization-mode=Node,RBAC',
       // The default reconciler would publish 127.0.0.1 as the `kubernetes` Service's endpoint, which validation refuses.
       '--endpoint-reconciler-type=none',
+      // How it reaches a kubelet (port-forward, logs), which only the cluster helper's fake nodes serve: at the node's
+      // InternalIP (127.0.0.1 there; the Hostname address would be a DNS lookup), with its certificate verified.
+      '--kubelet-preferred-address-types=InternalIP', `--kubelet-certificate-authority=${pki.caFile}`,
       '--profiling=false',
     ], logFile('kube-apiserver')));
 
@@ -218,6 +227,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--service-account-private-key-file=${pki.serviceAccountKeyFile}`, `--root-ca-file=${pki.caFile}`,
         '--use-service-account-credentials=true', `--cluster-cidr=${clusterCidr}`, `--service-cluster-ip-range=${serviceClusterIpRange}`,
         '--leader-elect=false', '--controllers=*', '--profiling=false',
+        ...(options.controllerManagerArgs ?? []),
       ], logFile('kube-controller-manager')));
     }
 
@@ -228,7 +238,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       const waited = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crdFiles.flatMap((file) => ['-f', file])]);
       if (waited.code !== 0) throw new Error(`CRDs not Established: ${waited.stderr}`);
     }
-    return { directory, kubeconfig, serverUrl, admin: pki.admin, caFile: pki.caFile, kubectl, run, logTail, stop };
+    return { directory, kubeconfig, serverUrl, admin: pki.admin, caFile: pki.caFile, pki, kubectl, run, logTail, stop };
   } catch (error) {
     const message = (error as Error).message;
     await stop();

@@ -20,6 +20,8 @@ export interface ControlPlanePki {
   readonly serviceAccountPublicKeyFile: string;
   /** Issues a client certificate for `user` in `groups` (for the controllers, which authenticate as themselves). */
   readonly issueClient: (user: string, groups: readonly string[]) => CertificateFiles;
+  /** Issues a serving certificate for 127.0.0.1 named `name` (a fake kubelet's, which the API server verifies). */
+  readonly issueLoopbackServer: (name: string) => CertificateFiles;
 }
 
 const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -64,6 +66,9 @@ export function createControlPlanePki(directory: string): ControlPlanePki {
     `/${groups.map((group) => `O=${subjectPart(group)}/`).join('')}CN=${subjectPart(user)}`,
     ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth'],
   );
+  const issueLoopbackServer = (name: string): CertificateFiles => issue(directory, `server-${name.replace(/[^A-Za-z0-9-]/g, '-')}`, `/CN=${subjectPart(name)}`, [
+    'subjectAltName=IP:127.0.0.1', 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth',
+  ]);
   const serviceAccountKeyFile = join(directory, 'service-account.key');
   const serviceAccountPublicKeyFile = join(directory, 'service-account.pub');
   openssl(['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', serviceAccountKeyFile]);
@@ -75,5 +80,6 @@ export function createControlPlanePki(directory: string): ControlPlanePki {
     serviceAccountKeyFile,
     serviceAccountPublicKeyFile,
     issueClient,
+    issueLoopbackServer,
   };
 }
