@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KeyServerApp, KeyServerAppProps, MonitoringStack } from './constructs';
+import { KeyServerApp, KeyServerAppProps, KeyServerScaling, MonitoringStack } from './constructs';
 
 /**
  * Where this repository is published: every alert's runbook_url points at docs/runbooks.md there, and gitops/ syncs
@@ -23,8 +23,8 @@ export function keyServerProps(environment: Environment): KeyServerAppProps {
     case 'production':
       return {};
     case 'development':
-      // One pod (so no autoscaler, and no disruption budget is emitted); access logs help while debugging.
-      return { replicas: 1, autoscaling: false, accessLog: true };
+      // One pod; access logs help while debugging.
+      return { scaling: KeyServerScaling.fixedReplicas(1), accessLog: true };
   }
 }
 

@@ -57,6 +57,17 @@ export function parseImageReference(prop: string, reference: string): ImageRefer
   return { registry, path, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
 }
 
+/** Throws unless `tag` is a tag that names a version (the grammar's tag, and not `latest`), naming `prop`. */
+export function requireImageTag(prop: string, tag: string): string {
+  if (tag === 'latest') {
+    throw new Error(`${prop} must name a version; 'latest' is refused because a rollout could not say what it deploys`);
+  }
+  if (!tagPattern.test(tag)) {
+    throw new Error(`${prop} must be a Docker tag (letters, digits, '_', '.', '-', at most 128 characters); got '${tag}'`);
+  }
+  return tag;
+}
+
 /** The reference as a container's `image` field spells it. */
 export function formatImageReference(image: ImageReference): string {
   return `${image.registry}/${image.path}${image.tag !== undefined ? `:${image.tag}` : ''}${image.digest !== undefined ? `@${image.digest}` : ''}`;

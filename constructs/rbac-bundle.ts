@@ -3,15 +3,51 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { version as packageVersion } from '../package.json';
 import { recommendedLabels } from './labels';
-import { requireDnsLabel, requireDnsSubdomain, requireLabels, requireLabelValue, requireOneOf } from './validation';
+import { refuseReplacedProps, requireDnsLabel, requireDnsSubdomain, requireLabels, requireLabelValue } from './validation';
 
-/** `namespaced`: Roles in chosen namespaces. `cluster`: one ClusterRole over every namespace, plus node metrics. */
-export type RbacMode = 'namespaced' | 'cluster';
-const rbacModes: readonly RbacMode[] = ['namespaced', 'cluster'];
+/**
+ * What a scraper identity may discover: pods, Services and EndpointSlices in chosen namespaces, or everything in the
+ * cluster, with nodes and their metrics.
+ */
+export class DiscoveryScope {
+  /** A Role and RoleBinding in each of these namespaces (at least one); nothing anywhere else. */
+  public static namespaces(names: string[]): DiscoveryScope {
+    return new DiscoveryScope([...names]);
+  }
+
+  /** One ClusterRole over every namespace, which also reads nodes, node metrics (the kubelets' cAdvisor), ingresses and `/metrics`. */
+  public static cluster(): DiscoveryScope {
+    return new DiscoveryScope(undefined);
+  }
+
+  /** The namespaces, or undefined for the whole cluster. */
+  public readonly namespaceNames?: string[];
+
+  private constructor(namespaceNames: string[] | undefined) {
+    this.namespaceNames = namespaceNames;
+  }
+
+  /** Whether the scope is the whole cluster. */
+  public get clusterWide(): boolean {
+    return this.namespaceNames === undefined;
+  }
+}
+
+/** The namespaces of `scope`, each a DNS label, at least one and no duplicate; undefined for the whole cluster. */
+export function validatedScope(prop: string, scope: unknown): string[] | undefined {
+  if (!(scope instanceof DiscoveryScope)) {
+    throw new Error(`${prop} must be DiscoveryScope.namespaces([...]) or DiscoveryScope.cluster(); got ${JSON.stringify(scope)}`);
+  }
+  if (scope.namespaceNames === undefined) return undefined;
+  const names = scope.namespaceNames.map((namespace, i) => requireDnsLabel(`${prop}.namespaces[${i}]`, namespace));
+  if (names.length === 0) throw new Error(`${prop}.namespaces must name at least one namespace`);
+  if (new Set(names).size !== names.length) throw new Error(`${prop}.namespaces has duplicates: ${names.join(', ')}`);
+  return names;
+}
 
 /** Props of {@link RbacBundle}. */
 export interface RbacBundleProps {
-  /** Namespace of the ServiceAccount (and of the Role and RoleBinding in namespaced mode). */
+  /** Namespace of the ServiceAccount; the Roles go into the namespaces of `scope`. */
   readonly namespace: string;
   /**
    * Name of the ServiceAccount, Role(s)/ClusterRole and binding(s).
@@ -19,16 +55,10 @@ export interface RbacBundleProps {
    */
   readonly name?: string;
   /**
-   * Whether the identity may read one set of namespaces or the whole cluster.
-   * @default 'namespaced'
+   * What the identity may read: chosen namespaces (a Role and RoleBinding in each) or the whole cluster.
+   * @default - DiscoveryScope.namespaces([namespace])
    */
-  readonly mode?: RbacMode;
-  /**
-   * Namespaces the identity may read in `namespaced` mode; a Role and RoleBinding go into each.
-   * Not allowed in `cluster` mode, which reads every namespace.
-   * @default - only `namespace`
-   */
-  readonly watchedNamespaces?: string[];
+  readonly scope?: DiscoveryScope;
   /**
    * Labels on every object, added to (and overriding) the recommended `app.kubernetes.io/*` labels.
    * @default - the recommended labels: name and instance `name`, component `rbac`, part-of `key-server`
@@ -47,27 +77,32 @@ function discoveryResources(): kplus.ApiResource[] {
 }
 
 /**
- * A ServiceAccount bound to get/list/watch on pods, services and endpointslices; in cluster
- * mode also nodes, nodes/metrics, ingresses and the non-resource URL /metrics. No write verb, no Secrets.
+ * A ServiceAccount bound to get/list/watch on pods, services and endpointslices; cluster-wide also nodes,
+ * nodes/metrics, ingresses and the non-resource URL /metrics. No write verb, no Secrets.
  */
 export class RbacBundle extends Construct {
   public readonly serviceAccount: kplus.ServiceAccount;
   public readonly serviceAccountName: string;
-  public readonly mode: RbacMode;
-  /** The Roles (namespaced mode), one per watched namespace. */
+  /** What the identity may read. */
+  public readonly scope: DiscoveryScope;
+  /** The namespaces it may read, or undefined for the whole cluster. */
+  public readonly watchedNamespaces?: readonly string[];
+  /** The Roles (namespaced scope), one per watched namespace. */
   public readonly roles: kplus.Role[] = [];
-  /** The ClusterRole (cluster mode). */
+  /** The ClusterRole (cluster scope). */
   public readonly clusterRole?: kplus.ClusterRole;
 
   constructor(scope: Construct, id: string, props: RbacBundleProps) {
     super(scope, id);
+    refuseReplacedProps(props, {
+      mode: 'use scope: DiscoveryScope.namespaces([...]) or DiscoveryScope.cluster()',
+      watchedNamespaces: 'use scope: DiscoveryScope.namespaces([...])',
+    });
     const namespace = requireDnsLabel('namespace', props.namespace);
     // Also a label value (app.kubernetes.io/name), hence at most 63 characters.
     const name = requireLabelValue('name', requireDnsSubdomain('name', props.name ?? 'metrics-scraper'));
-    this.mode = requireOneOf('mode', props.mode ?? 'namespaced', rbacModes);
-    if (this.mode === 'cluster' && props.watchedNamespaces !== undefined) {
-      throw new Error("watchedNamespaces is only allowed with mode 'namespaced'; mode 'cluster' reads every namespace");
-    }
+    this.scope = props.scope ?? DiscoveryScope.namespaces([namespace]);
+    this.watchedNamespaces = validatedScope('scope', this.scope);
     const labels = {
       ...recommendedLabels({ name, instance: name, version: packageVersion, component: 'rbac', partOf: 'key-server' }),
       ...requireLabels('labels', props.labels ?? {}),
@@ -79,7 +114,7 @@ export class RbacBundle extends Construct {
       automountToken: false,
     });
 
-    if (this.mode === 'cluster') {
+    if (this.watchedNamespaces === undefined) {
       this.clusterRole = new kplus.ClusterRole(this, 'cluster-role', { metadata: { name, labels } });
       this.clusterRole.allow(readVerbs,
         ...discoveryResources(),
@@ -92,10 +127,7 @@ export class RbacBundle extends Construct {
       return;
     }
 
-    const watched = (props.watchedNamespaces ?? [namespace]).map((ns, i) => requireDnsLabel(`watchedNamespaces[${i}]`, ns));
-    if (watched.length === 0) throw new Error('watchedNamespaces must name at least one namespace');
-    if (new Set(watched).size !== watched.length) throw new Error(`watchedNamespaces has duplicates: ${watched.join(', ')}`);
-    for (const watchedNamespace of watched) {
+    for (const watchedNamespace of this.watchedNamespaces) {
       const role = new kplus.Role(this, `role-${watchedNamespace}`, { metadata: { name, namespace: watchedNamespace, labels } });
       role.allow(readVerbs, ...discoveryResources());
       const binding = new kplus.RoleBinding(this, `role-binding-${watchedNamespace}`, {

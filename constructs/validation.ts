@@ -63,3 +63,15 @@ export function requireLabels(prop: string, labels: Record<string, string>): Rec
   }
   return labels;
 }
+
+/**
+ * Throws for a prop an earlier release took and this one replaced, naming it and what to write instead: a JavaScript
+ * caller, whom no compiler warns, would otherwise lose the setting without a word.
+ */
+export function refuseReplacedProps(props: object, replacements: Readonly<Record<string, string>>, prefix = ''): void {
+  for (const [prop, instead] of Object.entries(replacements)) {
+    if ((props as Record<string, unknown>)[prop] !== undefined) {
+      throw new Error(`${prefix}${prop} is no longer supported: ${instead}`);
+    }
+  }
+}

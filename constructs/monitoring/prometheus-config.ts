@@ -1,6 +1,9 @@
 // The standalone Prometheus's prometheus.yml as a plain object: Kubernetes service discovery, the key server job, alerting and scale-out.
-import { Duration } from 'cdk8s';
-import { MonitoredKeyServer, promDuration, validateMonitoredKeyServer } from './monitoring-target';
+import type { Duration } from 'cdk8s';
+import type { SecretKeyReference } from '../secrets';
+import { MonitoredKeyServer, validateMonitoredKeyServer } from './monitored-key-server';
+import { promDuration } from './prometheus-duration';
+import { scrapeTiming } from './scrape-timing';
 
 /** Where the Prometheus pod finds what prometheus.yml refers to; the construct mounts these paths. */
 export const prometheusPaths = {
@@ -33,7 +36,7 @@ export interface RemoteWriteTarget {
    * A Secret in the Prometheus namespace holding a bearer token for the endpoint; mounted, never inlined.
    * @default - no Authorization header
    */
-  readonly bearerTokenSecret?: { readonly name: string; readonly key: string };
+  readonly bearerTokenSecret?: SecretKeyReference;
 }
 
 /** Options of {@link standalonePrometheusConfig}. */
@@ -125,11 +128,7 @@ const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  */
 export function standalonePrometheusConfig(options: StandalonePrometheusConfigOptions): PrometheusConfig {
   validateMonitoredKeyServer(options.target, 'target');
-  const scrapeInterval = options.scrapeInterval ?? Duration.seconds(15);
-  const scrapeTimeout = options.scrapeTimeout ?? Duration.seconds(10);
-  if (scrapeTimeout.toMilliseconds() >= scrapeInterval.toMilliseconds()) {
-    throw new Error(`scrapeTimeout (${promDuration(scrapeTimeout)}) must be shorter than scrapeInterval (${promDuration(scrapeInterval)})`);
-  }
+  const { interval: scrapeInterval, timeout: scrapeTimeout } = scrapeTiming(options.scrapeInterval, options.scrapeTimeout);
   if (options.alertmanagers.length === 0) {
     throw new Error('alertmanagers must list at least one host:port');
   }
@@ -266,6 +265,6 @@ function remoteWriteEntry(target: RemoteWriteTarget, index: number): Record<stri
 }
 
 /** Where the construct mounts a remote-write token Secret. */
-export function remoteWriteCredentialsFile(secret: { readonly name: string; readonly key: string }): string {
+export function remoteWriteCredentialsFile(secret: SecretKeyReference): string {
   return `${prometheusPaths.remoteWriteSecrets}/${secret.name}/${secret.key}`;
 }

@@ -1,5 +1,5 @@
 // The key server's Grafana dashboards as plain JSON objects, for ConfigMaps and for tests that evaluate their queries.
-import { MonitoredKeyServer, validateMonitoredKeyServer } from '../monitoring-target';
+import { MonitoredKeyServer, validateMonitoredKeyServer } from '../monitored-key-server';
 import { buildDashboard, GrafanaDashboard } from './grafana-model';
 import { httpOverviewDashboard } from './http-overview';
 import { keyGenerationDashboard } from './key-generation';

@@ -1,6 +1,6 @@
 // The "Key Server HTTP Overview" dashboard: traffic, errors, latency, saturation and pods up.
-import * as metric from '../../server/metric-names';
-import { MonitoredKeyServer, scrapeSelector } from '../monitoring-target';
+import * as metric from '../../../server/metric-names';
+import { MonitoredKeyServer, scrapeSelector } from '../monitored-key-server';
 import { servedTrafficMatcher } from '../rules/key-server-rules';
 import { DashboardSpec } from './grafana-model';
 

@@ -3,9 +3,10 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import type { GrafanaDashboard } from './dashboards';
-import { defaultImage, formatImageReference, parseImageReference } from './images';
-import { configChecksum, hardenWorkload, monitoringProbeTimeout, namedPortIngressPolicy, restrictedContainerSecurity, restrictedPodSecurity } from './monitoring-workload';
+import { defaultImage, formatImageReference, parseImageReference } from '../images';
+import { HardenedWorkload } from '../workload';
+import type { GrafanaDashboard } from './dashboards/key-server-dashboards';
+import { monitoringProbeTimeout } from './probe-timing';
 
 /** Props of {@link StandaloneGrafana}. */
 export interface StandaloneGrafanaProps {
@@ -42,6 +43,8 @@ export interface StandaloneGrafanaProps {
 const grafanaUser = 472;
 export const grafanaPort = 3000;
 const dashboardDirectory = '/var/lib/grafana-dashboards/key-server';
+/** One replica: its database (users, preferences) lives in the pod, so a second would disagree with the first. */
+const replicas = 1;
 
 /** Grafana, its provisioning and dashboards. */
 export class StandaloneGrafana extends Construct {
@@ -53,7 +56,9 @@ export class StandaloneGrafana extends Construct {
   constructor(scope: Construct, id: string, props: StandaloneGrafanaProps) {
     super(scope, id);
     const name = 'grafana';
-    const metadata = (objectName = name) => ({ name: objectName, namespace: props.namespace, labels: { ...props.labels } });
+    const workload = new HardenedWorkload(this, {
+      name, namespace: props.namespace, labels: props.labels, selectorLabels: props.selectorLabels, user: grafanaUser,
+    });
     this.adminSecretName = props.adminSecretName ?? 'grafana-admin';
     const datasourceUid = props.datasourceUid ?? 'prometheus';
 
@@ -85,28 +90,17 @@ export class StandaloneGrafana extends Construct {
     });
     const dashboardFiles = Object.fromEntries(props.dashboards.map((dashboard) => [`${dashboard.uid}.json`, JSON.stringify(dashboard, null, 2)]));
     const provisioning = new kplus.ConfigMap(this, 'provisioning', {
-      metadata: metadata('grafana-provisioning'),
+      metadata: workload.metadata('grafana-provisioning'),
       data: { 'datasources.yaml': datasources, 'dashboards.yaml': providers },
     });
-    const dashboards = new kplus.ConfigMap(this, 'dashboards', { metadata: metadata('grafana-dashboards'), data: dashboardFiles });
+    const dashboards = new kplus.ConfigMap(this, 'dashboards', { metadata: workload.metadata('grafana-dashboards'), data: dashboardFiles });
 
-    this.service = new kplus.Service(this, 'service', {
-      metadata: metadata(),
-      type: kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: 'http', port: grafanaPort, targetPort: grafanaPort }],
-    });
-    for (const [key, value] of Object.entries(props.selectorLabels)) this.service.selectLabel(key, value);
+    this.service = workload.addService('service', { ports: [{ name: 'http', port: grafanaPort, targetPort: grafanaPort }] });
 
     this.deployment = new kplus.Deployment(this, 'deployment', {
-      metadata: metadata(),
-      select: false,
-      replicas: 1,
-      podMetadata: {
-        labels: { ...props.labels, ...props.selectorLabels },
-        annotations: { 'checksum/config': configChecksum(datasources, providers, ...Object.values(dashboardFiles)) },
-      },
+      ...workload.podTemplateProps([datasources, providers, ...Object.values(dashboardFiles)]),
+      replicas,
       automountServiceAccountToken: false,
-      securityContext: restrictedPodSecurity(grafanaUser),
     });
     const adminSecret = kplus.Secret.fromSecretName(this, 'admin-secret', this.adminSecretName);
     const container = this.deployment.addContainer({
@@ -130,7 +124,7 @@ export class StandaloneGrafana extends Construct {
         cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
         memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
       },
-      securityContext: restrictedContainerSecurity(grafanaUser),
+      securityContext: workload.containerSecurity,
       readiness: kplus.Probe.fromHttpGet('/api/health', { port: grafanaPort, periodSeconds: Duration.seconds(10), timeoutSeconds: monitoringProbeTimeout }),
       liveness: kplus.Probe.fromHttpGet('/api/health', { port: grafanaPort, periodSeconds: Duration.seconds(30), failureThreshold: 5, timeoutSeconds: monitoringProbeTimeout }),
     });
@@ -144,9 +138,10 @@ export class StandaloneGrafana extends Construct {
     // not survive a restart; dashboards and the datasource are provisioned again at start.
     container.mount('/var/lib/grafana', kplus.Volume.fromEmptyDir(this, 'data-volume', 'data'));
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp-volume', 'tmp', { sizeLimit: Size.mebibytes(64) }));
-    hardenWorkload(this.deployment, { ...props.selectorLabels });
+    workload.harden(this.deployment);
 
+    workload.addDisruptionBudget('pdb', { mostPods: replicas, prop: 'grafana' });
     // Ingress to the UI from pods of this namespace only; `kubectl port-forward` is how people reach it.
-    namedPortIngressPolicy(this, metadata(), props.selectorLabels, 'http', undefined);
+    workload.addNetworkPolicy().allowFrom('http', { podLabels: {} });
   }
 }

@@ -3,14 +3,18 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   Certificate, CertificateSpecPrivateKeyAlgorithm, CertificateSpecPrivateKeyRotationPolicy, CertificateSpecUsages,
-} from '../imports/certificates-cert-manager.io';
-import { Issuer } from '../imports/issuers-cert-manager.io';
-import { controllerCreatedLabels } from './labels';
-import { requireDnsSubdomain, requireOneOf } from './validation';
+} from '../../imports/certificates-cert-manager.io';
+import { Issuer } from '../../imports/issuers-cert-manager.io';
+import { controllerCreatedLabels } from '../labels';
+import { requireDnsSubdomain, requireOneOf } from '../validation';
 
 /** The kinds of cert-manager issuer a Certificate may reference. */
-export const issuerKinds = ['Issuer', 'ClusterIssuer'] as const;
-export type IssuerKind = (typeof issuerKinds)[number];
+export enum IssuerKind {
+  /** An Issuer in the key server's namespace. */
+  ISSUER = 'Issuer',
+  /** A ClusterIssuer, which signs for every namespace. */
+  CLUSTER_ISSUER = 'ClusterIssuer',
+}
 
 /** A cert-manager issuer that signs the serving certificate. */
 export interface IssuerReference {
@@ -18,7 +22,7 @@ export interface IssuerReference {
   readonly name: string;
   /**
    * Whether `name` is a namespaced Issuer or a ClusterIssuer.
-   * @default 'Issuer'
+   * @default IssuerKind.ISSUER
    */
   readonly kind?: IssuerKind;
 }
@@ -41,7 +45,7 @@ export interface KeyServerTlsProps {
   readonly issuer?: IssuerReference;
   /**
    * Name of the Secret cert-manager writes the serving certificate to.
-   * @default `${name}-tls`
+   * @default `<name>-tls`
    */
   readonly secretName?: string;
   /**
@@ -54,6 +58,27 @@ export interface KeyServerTlsProps {
    * @default Duration.days(30)
    */
   readonly renewBefore?: Duration;
+}
+
+/** The key of the CA certificate in the Secret cert-manager writes, which clients (and Prometheus) trust. */
+export const caCertificateKey = 'ca.crt';
+
+/** The Secret cert-manager writes the serving certificate to unless `secretName` says otherwise. */
+export function defaultTlsSecretName(name: string): string {
+  return `${name}-tls`;
+}
+
+/** The names a client inside the cluster may use for the Service, all on the certificate. */
+export function serviceDnsNames(service: string, namespace: string, clusterDomain: string): string[] {
+  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`];
+}
+
+/**
+ * The name a scraper verifies the certificate against: `<service>.<namespace>.svc`, one of {@link serviceDnsNames}.
+ * Scrapes go to pod IPs, which the certificate does not name, so the scraper must say which name it expects.
+ */
+export function tlsServerName(service: string, namespace: string): string {
+  return `${service}.${namespace}.svc`;
 }
 
 /** What KeyServerTls needs from the app that owns it. */
@@ -85,7 +110,7 @@ export class KeyServerTls extends Construct {
   /** The Secret the pod mounts. */
   public readonly secretName: string;
   /** The key in that Secret holding the CA certificate clients (and Prometheus) trust. */
-  public readonly caSecretKey = 'ca.crt';
+  public readonly caSecretKey = caCertificateKey;
   /** The serving Certificate, when cert-manager issues it. */
   public readonly certificate?: Certificate;
   /** The issuer that signs the serving certificate, when cert-manager issues it. */
@@ -100,7 +125,7 @@ export class KeyServerTls extends Construct {
       this.secretName = requireDnsSubdomain('tls.existingSecretName', props.existingSecretName);
       return;
     }
-    this.secretName = requireDnsSubdomain('tls.secretName', props.secretName ?? `${props.name}-tls`);
+    this.secretName = requireDnsSubdomain('tls.secretName', props.secretName ?? defaultTlsSecretName(props.name));
     this.issuer = props.issuer !== undefined ? validatedIssuer(props.issuer) : this.bootstrapCa(props);
     const duration = props.duration ?? Duration.days(90);
     const renewBefore = props.renewBefore ?? Duration.days(30);
@@ -153,13 +178,13 @@ export class KeyServerTls extends Construct {
       },
     });
     new Issuer(this, 'ca-issuer', { metadata: meta(caName), spec: { ca: { secretName: caName } } });
-    return { name: caName, kind: 'Issuer' };
+    return { name: caName, kind: IssuerKind.ISSUER };
   }
 }
 
 function validatedIssuer(issuer: IssuerReference): Required<IssuerReference> {
   return {
     name: requireDnsSubdomain('tls.issuer.name', issuer.name),
-    kind: requireOneOf('tls.issuer.kind', issuer.kind ?? 'Issuer', issuerKinds),
+    kind: requireOneOf('tls.issuer.kind', issuer.kind ?? IssuerKind.ISSUER, Object.values(IssuerKind)),
   };
 }

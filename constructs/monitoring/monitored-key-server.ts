@@ -1,11 +1,8 @@
-// What the monitoring data (rules, dashboards, scrape config) needs to know about one deployed key server, and PromQL helpers built on it.
-import { Duration } from 'cdk8s';
+// How the key server's series are labelled in Prometheus, which rules, dashboards and the scrape config select by,
+// derived from an IKeyServer, and the PromQL matchers built on it.
+import type { IKeyServer } from '../key-server/key-server';
 
-/**
- * Identifies the key server's series in Prometheus. The same four values hold in both modes: the
- * Prometheus Operator sets `job` to the Service name and `namespace`/`pod`/`container` from the target,
- * and the standalone scrape config relabels its targets to the same labels.
- */
+/** Identifies the key server's series in Prometheus: the same four values in both modes (see {@link monitoredKeyServer}). */
 export interface MonitoredKeyServer {
   /** Namespace the key server runs in (the `namespace` label of its series). */
   readonly namespace: string;
@@ -15,6 +12,14 @@ export interface MonitoredKeyServer {
   readonly deployment: string;
   /** Name of its container, as cAdvisor and kube-state-metrics report it in the `container` label. */
   readonly container: string;
+}
+
+/**
+ * The labels of `keyServer`'s series. The Prometheus Operator names the job after the Service and takes `namespace`,
+ * `pod` and `container` from the target; the standalone scrape config relabels its targets the same way.
+ */
+export function monitoredKeyServer(keyServer: IKeyServer): MonitoredKeyServer {
+  return { namespace: keyServer.namespace, job: keyServer.serviceName, deployment: keyServer.deploymentName, container: keyServer.containerName };
 }
 
 /** Throws unless every field is a non-empty string, naming the field, so a typo fails the synth, not a panel. */
@@ -38,15 +43,4 @@ export function scrapeSelector(target: MonitoredKeyServer, ...extra: string[]): 
  */
 export function podSelector(target: MonitoredKeyServer, ...extra: string[]): string {
   return `{${[`namespace="${target.namespace}"`, `pod=~"${target.deployment}-[a-z0-9]+-[a-z0-9]+"`, ...extra].join(',')}}`;
-}
-
-/** A Prometheus duration literal (`15s`, `5m`, `1h`, `3d`) for a cdk8s Duration, in the largest exact unit. */
-export function promDuration(duration: Duration): string {
-  const seconds = duration.toSeconds();
-  if (!Number.isInteger(seconds) || seconds <= 0) {
-    throw new Error(`a Prometheus duration must be a positive whole number of seconds, got ${seconds}`);
-  }
-  const units: Array<[string, number]> = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
-  const [unit, size] = units.find(([, unitSeconds]) => seconds % unitSeconds === 0)!;
-  return `${seconds / size}${unit}`;
 }

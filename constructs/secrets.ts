@@ -1,6 +1,14 @@
-// How every Secret is mounted into a pod: read-only, and its files readable by the pod's group only.
+// How the library refers to Secrets and mounts them: by name and key, read-only, files readable by the pod's group only.
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
+
+/** A key in a Secret. */
+export interface SecretKeyReference {
+  /** Name of the Secret. */
+  readonly name: string;
+  /** Key inside it. */
+  readonly key: string;
+}
 
 /**
  * Mode of every file of a mounted Secret: 0440, owner and group may read, others nothing (Kubernetes' default is

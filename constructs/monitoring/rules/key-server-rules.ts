@@ -1,8 +1,8 @@
 // The key server's recording and alerting rules as plain rule groups, built from the shared metric names.
 import { Duration } from 'cdk8s';
-import * as metric from '../../server/metric-names';
-import { ContainerLimits, defaultContainerLimits } from '../key-server-resources';
-import { MonitoredKeyServer, podSelector, scrapeSelector, validateMonitoredKeyServer } from '../monitoring-target';
+import * as metric from '../../../server/metric-names';
+import { ContainerLimits, defaultContainerLimits } from '../../key-server/resources';
+import { MonitoredKeyServer, podSelector, scrapeSelector, validateMonitoredKeyServer } from '../monitored-key-server';
 import { MetricSource, metricSources, OmittedAlert, partitionBySources } from './metric-sources';
 import { AlertingRule, RecordingRule, RuleGroup, Severity, validatedRunbookBaseUrl } from './rule-types';
 

@@ -3,16 +3,12 @@ import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { PrometheusConfig, prometheusPaths, remoteWriteCredentialsFile, RemoteWriteTarget } from './monitoring-prometheus-config';
-import { promDuration } from './monitoring-target';
-import { disruptionBudget } from './disruption-budget';
-import { defaultImage, formatImageReference, parseImageReference } from './images';
-import {
-  addVolumeClaimTemplate, configChecksum, governingService, hardenWorkload, monitoringProbeTimeout, namedPortIngressPolicy,
-  restrictedContainerSecurity, restrictedPodSecurity, sizeQuantity,
-} from './monitoring-workload';
-import { secretVolume } from './secret-volume';
-import type { SecretKeyReference } from './monitoring-operator';
+import { defaultImage, formatImageReference, parseImageReference } from '../images';
+import { SecretKeyReference, secretVolume } from '../secrets';
+import { HardenedWorkload, sizeQuantity } from '../workload';
+import { monitoringProbeTimeout } from './probe-timing';
+import { PrometheusConfig, prometheusPaths, remoteWriteCredentialsFile, RemoteWriteTarget } from './prometheus-config';
+import { promDuration } from './prometheus-duration';
 import type { RuleGroup } from './rules/rule-types';
 
 /** Props of {@link StandalonePrometheus}. */
@@ -91,7 +87,9 @@ export class StandalonePrometheus extends Construct {
   constructor(scope: Construct, id: string, props: StandalonePrometheusProps) {
     super(scope, id);
     const name = 'prometheus';
-    const metadata = (objectName = name) => ({ name: objectName, namespace: props.namespace, labels: { ...props.labels } });
+    const workload = new HardenedWorkload(this, {
+      name, namespace: props.namespace, labels: props.labels, selectorLabels: props.selectorLabels, user: prometheusUser,
+    });
     const storageSize = props.storageSize ?? Size.gibibytes(20);
     const storageQuantity = sizeQuantity('storageSize', storageSize);
     const retentionMebibytes = props.retentionSize
@@ -107,31 +105,21 @@ export class StandalonePrometheus extends Construct {
 
     const configYaml = stringify(props.config);
     const rulesYaml = stringify({ groups: props.ruleGroups });
-    this.configMap = new kplus.ConfigMap(this, 'config', { metadata: metadata('prometheus-config'), data: { 'prometheus.yml': configYaml } });
-    this.rulesConfigMap = new kplus.ConfigMap(this, 'rules', { metadata: metadata('prometheus-rules'), data: { 'key-server.yml': rulesYaml } });
+    this.configMap = new kplus.ConfigMap(this, 'config', { metadata: workload.metadata('prometheus-config'), data: { 'prometheus.yml': configYaml } });
+    this.rulesConfigMap = new kplus.ConfigMap(this, 'rules', { metadata: workload.metadata('prometheus-rules'), data: { 'key-server.yml': rulesYaml } });
 
-    this.service = new kplus.Service(this, 'service', {
-      metadata: metadata(),
-      type: kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: 'web', port: prometheusPort, targetPort: prometheusPort }],
-    });
-    for (const [key, value] of Object.entries(props.selectorLabels)) this.service.selectLabel(key, value);
+    const ports = [{ name: 'web', port: prometheusPort, targetPort: prometheusPort }];
+    this.service = workload.addService('service', { ports });
     this.url = `http://${name}.${props.namespace}.svc:${prometheusPort}`;
-    this.governingService = governingService(this, metadata(), { ...props.selectorLabels }, [{ name: 'web', port: prometheusPort, targetPort: prometheusPort }]);
+    this.governingService = workload.addGoverningService(ports);
 
     this.statefulSet = new kplus.StatefulSet(this, 'statefulset', {
-      metadata: metadata(),
-      select: false,
+      ...workload.podTemplateProps([configYaml, rulesYaml]),
       service: this.governingService,
       replicas,
-      podMetadata: {
-        labels: { ...props.labels, ...props.selectorLabels },
-        annotations: { 'checksum/config': configChecksum(configYaml, rulesYaml) },
-      },
       serviceAccount: props.serviceAccount,
       // Kubernetes service discovery authenticates with the pod's token; RbacBundle's ServiceAccount does not mount it by default.
       automountServiceAccountToken: true,
-      securityContext: restrictedPodSecurity(prometheusUser),
       terminationGracePeriod: Duration.minutes(2),
     });
     const container = this.statefulSet.addContainer({
@@ -151,7 +139,7 @@ export class StandalonePrometheus extends Construct {
         cpu: { request: kplus.Cpu.millis(200), limit: kplus.Cpu.units(1) },
         memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },
       },
-      securityContext: restrictedContainerSecurity(prometheusUser),
+      securityContext: workload.containerSecurity,
       // Replaying a large write-ahead log after a restart can take minutes.
       startup: kplus.Probe.fromHttpGet('/-/ready', { port: prometheusPort, periodSeconds: Duration.seconds(10), failureThreshold: 60, timeoutSeconds: monitoringProbeTimeout }),
       readiness: kplus.Probe.fromHttpGet('/-/ready', { port: prometheusPort, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: monitoringProbeTimeout }),
@@ -176,11 +164,13 @@ export class StandalonePrometheus extends Construct {
         name: `remote-write-${index}`, items: { [key]: { path: key } },
       }), { readOnly: true });
     }
-    addVolumeClaimTemplate(this.statefulSet, 'data', prometheusPaths.data, storageQuantity, props.storageClassName);
-    hardenWorkload(this.statefulSet, { ...props.selectorLabels });
+    workload.addVolumeClaim(this.statefulSet, { name: 'data', mountPath: prometheusPaths.data, storage: storageQuantity, storageClassName: props.storageClassName });
+    workload.harden(this.statefulSet);
 
-    this.podDisruptionBudget = disruptionBudget(this, 'pdb', { metadata: metadata(), selectorLabels: props.selectorLabels, mostPods: replicas, prop: 'prometheus' });
+    this.podDisruptionBudget = workload.addDisruptionBudget('pdb', { mostPods: replicas, prop: 'prometheus' });
     // Egress stays open: Prometheus reaches the API server, every scrape target, Alertmanager and remote-write endpoints.
-    this.networkPolicy = namedPortIngressPolicy(this, metadata(), props.selectorLabels, 'web', props.queryClientLabels);
+    const policy = workload.addNetworkPolicy();
+    policy.allowFrom('web', { podLabels: { ...props.queryClientLabels } });
+    this.networkPolicy = policy.resource;
   }
 }

@@ -66,3 +66,22 @@ export function maxOldSpaceMebibytes(memoryLimit: Size): number {
 export function nodeOptionsFor(memoryLimit: Size): string {
   return `--max-old-space-size=${maxOldSpaceMebibytes(memoryLimit)}`;
 }
+
+/** Requests and limits for both CPU and memory, each request within its limit: the scheduler and the OOM killer need all four. */
+export function validatedResources(resources: kplus.ContainerResources): kplus.ContainerResources {
+  const cpu = resources.cpu;
+  const memory = resources.memory;
+  if (cpu?.request === undefined || cpu.limit === undefined || memory?.request === undefined || memory.limit === undefined) {
+    throw new Error('resources must set cpu.request, cpu.limit, memory.request and memory.limit');
+  }
+  if (cpuCores(cpu.request) > cpuCores(cpu.limit)) {
+    throw new Error(`resources.cpu.request (${cpu.request.amount}) must not exceed resources.cpu.limit (${cpu.limit.amount})`);
+  }
+  if (memory.request.toKibibytes() > memory.limit.toKibibytes()) {
+    throw new Error(`resources.memory.request (${memory.request.toMebibytes()}Mi) must not exceed resources.memory.limit (${memory.limit.toMebibytes()}Mi)`);
+  }
+  if (memory.limit.toKibibytes() < minimumMemoryLimit.toKibibytes()) {
+    throw new Error(`resources.memory.limit must be at least ${minimumMemoryLimit.toMebibytes()}Mi (idle RSS is 54 MiB, and half the limit is V8's heap); got ${memory.limit.toMebibytes()}Mi`);
+  }
+  return resources;
+}

@@ -3,14 +3,11 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { alertmanagerConfig } from './monitoring-alertmanager-config';
-import { disruptionBudget } from './disruption-budget';
-import { defaultImage, formatImageReference, parseImageReference } from './images';
-import {
-  addVolumeClaimTemplate, configChecksum, governingService, hardenWorkload, monitoringProbeTimeout, namedPortIngressPolicy,
-  restrictedContainerSecurity, restrictedPodSecurity,
-} from './monitoring-workload';
-import { secretVolume } from './secret-volume';
+import { defaultImage, formatImageReference, parseImageReference } from '../images';
+import { secretVolume } from '../secrets';
+import { HardenedWorkload } from '../workload';
+import { alertmanagerConfig } from './alertmanager-config';
+import { monitoringProbeTimeout } from './probe-timing';
 
 /** Props of {@link StandaloneAlertmanager}. */
 export interface StandaloneAlertmanagerProps {
@@ -62,38 +59,33 @@ export class StandaloneAlertmanager extends Construct {
   constructor(scope: Construct, id: string, props: StandaloneAlertmanagerProps) {
     super(scope, id);
     const name = 'alertmanager';
-    const metadata = (objectName = name) => ({ name: objectName, namespace: props.namespace, labels: { ...props.labels } });
+    const workload = new HardenedWorkload(this, {
+      name, namespace: props.namespace, labels: props.labels, selectorLabels: props.selectorLabels, user: alertmanagerUser,
+    });
 
     let configSecret: kplus.ISecret;
-    let checksum: string;
+    // What the pod template's checksum covers: the Secret's name when it is not ours, so naming another one rolls the pods.
+    let configFile: string;
     if (props.existingConfigSecretName) {
       configSecret = kplus.Secret.fromSecretName(this, 'config-secret', props.existingConfigSecretName);
-      checksum = configChecksum(props.existingConfigSecretName);
+      configFile = props.existingConfigSecretName;
     } else {
       // A Secret although it holds no credential yet: receivers' integrations added later (webhook URLs, API keys) will.
-      const configYaml = stringify(alertmanagerConfig());
-      this.configSecret = new kplus.Secret(this, 'config', { metadata: metadata('alertmanager-config'), stringData: { 'alertmanager.yml': configYaml } });
+      configFile = stringify(alertmanagerConfig());
+      this.configSecret = new kplus.Secret(this, 'config', { metadata: workload.metadata('alertmanager-config'), stringData: { 'alertmanager.yml': configFile } });
       configSecret = this.configSecret;
-      checksum = configChecksum(configYaml);
     }
 
-    this.service = new kplus.Service(this, 'service', {
-      metadata: metadata(),
-      type: kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: 'web', port: alertmanagerPort, targetPort: alertmanagerPort }],
-    });
-    for (const [key, value] of Object.entries(props.selectorLabels)) this.service.selectLabel(key, value);
+    const ports = [{ name: 'web', port: alertmanagerPort, targetPort: alertmanagerPort }];
+    this.service = workload.addService('service', { ports });
     this.address = `${name}.${props.namespace}.svc:${alertmanagerPort}`;
-    this.governingService = governingService(this, metadata(), { ...props.selectorLabels }, [{ name: 'web', port: alertmanagerPort, targetPort: alertmanagerPort }]);
+    this.governingService = workload.addGoverningService(ports);
 
     this.statefulSet = new kplus.StatefulSet(this, 'statefulset', {
-      metadata: metadata(),
-      select: false,
+      ...workload.podTemplateProps([configFile]),
       service: this.governingService,
       replicas,
-      podMetadata: { labels: { ...props.labels, ...props.selectorLabels }, annotations: { 'checksum/config': checksum } },
       automountServiceAccountToken: false,
-      securityContext: restrictedPodSecurity(alertmanagerUser),
     });
     const container = this.statefulSet.addContainer({
       name,
@@ -110,15 +102,15 @@ export class StandaloneAlertmanager extends Construct {
         cpu: { request: kplus.Cpu.millis(20), limit: kplus.Cpu.millis(200) },
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
       },
-      securityContext: restrictedContainerSecurity(alertmanagerUser),
+      securityContext: workload.containerSecurity,
       readiness: kplus.Probe.fromHttpGet('/-/ready', { port: alertmanagerPort, periodSeconds: Duration.seconds(10), timeoutSeconds: monitoringProbeTimeout }),
       liveness: kplus.Probe.fromHttpGet('/-/healthy', { port: alertmanagerPort, periodSeconds: Duration.seconds(15), timeoutSeconds: monitoringProbeTimeout }),
     });
     container.mount(configDirectory, secretVolume(this, 'config-volume', configSecret, { name: 'config' }), { readOnly: true });
-    addVolumeClaimTemplate(this.statefulSet, 'data', '/alertmanager', '1Gi', props.storageClassName);
-    hardenWorkload(this.statefulSet, { ...props.selectorLabels });
+    workload.addVolumeClaim(this.statefulSet, { name: 'data', mountPath: '/alertmanager', storage: '1Gi', storageClassName: props.storageClassName });
+    workload.harden(this.statefulSet);
 
-    disruptionBudget(this, 'pdb', { metadata: metadata(), selectorLabels: props.selectorLabels, mostPods: replicas, prop: 'alertmanager' });
-    namedPortIngressPolicy(this, metadata(), props.selectorLabels, 'web', props.alertSenderLabels);
+    workload.addDisruptionBudget('pdb', { mostPods: replicas, prop: 'alertmanager' });
+    workload.addNetworkPolicy().allowFrom('web', { podLabels: { ...props.alertSenderLabels } });
   }
 }
