@@ -124,7 +124,10 @@ export class HardenedWorkload {
           resources: { requests: { storage: kplus.k8s.Quantity.fromString(claim.storage) } },
         },
       }]),
-      JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: claim.name, mountPath: claim.mountPath }),
+      // Appended to the mounts cdk8s-plus wrote, or the first mount: call this after the container's other mounts.
+      statefulSet.containers[0].mounts.length === 0
+        ? JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [{ name: claim.name, mountPath: claim.mountPath }])
+        : JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: claim.name, mountPath: claim.mountPath }),
     );
   }
 

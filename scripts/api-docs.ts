@@ -62,7 +62,8 @@ function isPublicInstanceProperty(declaration: ts.Declaration): boolean {
 function classSection(checker: ts.TypeChecker, symbol: ts.Symbol, declaration: ts.ClassDeclaration): string[] {
   const lines: string[] = [];
   const constructor = declaration.members.find(ts.isConstructorDeclaration);
-  if (constructor !== undefined) {
+  // A private constructor: the class is made by its static factories, listed under Methods.
+  if (constructor !== undefined && (ts.getCombinedModifierFlags(constructor) & ts.ModifierFlags.Private) === 0) {
     const parameters = constructor.parameters.map((parameter) => parameter.getText().replace(/\s*=\s*[^,]+$/, '')).join(', ');
     lines.push('#### Initializer', '', '```ts', `new ${symbol.name}(${oneLine(parameters)})`, '```', '');
   }
@@ -87,6 +88,28 @@ function classSection(checker: ts.TypeChecker, symbol: ts.Symbol, declaration: t
   return lines;
 }
 
+/** A behavioural interface (`IKeyServer`): its own properties and methods, not those of the construct it extends. */
+function behaviourSection(checker: ts.TypeChecker, declaration: ts.InterfaceDeclaration): string[] {
+  const properties: Member[] = [];
+  const methods: string[] = [];
+  for (const member of declaration.members) {
+    const symbol = member.name === undefined ? undefined : checker.getSymbolAtLocation(member.name);
+    if (symbol === undefined) continue;
+    if (ts.isMethodSignature(member)) {
+      const parameters = member.parameters.map((parameter) => parameter.getText()).join(', ');
+      methods.push(`- \`${symbol.name}(${oneLine(parameters)})${member.type === undefined ? '' : `: ${oneLine(member.type.getText())}`}\`: ${docSummary(checker, symbol)}`);
+    } else {
+      properties.push({ name: symbol.name, type: declaredType(checker, symbol), optional: (symbol.flags & ts.SymbolFlags.Optional) !== 0, summary: docSummary(checker, symbol) });
+    }
+  }
+  const heritage = declaration.heritageClauses?.map((clause) => clause.getText()).join(' ');
+  return [
+    ...(heritage === undefined ? [] : [`_${oneLine(heritage)}_`, '']),
+    ...(properties.length > 0 ? ['#### Properties', '', ...membersTable(properties.map((property) => ({ ...property, name: `${property.name}${property.optional ? '?' : ''}`, optional: false })), false)] : []),
+    ...(methods.length > 0 ? ['#### Methods', '', ...methods, ''] : []),
+  ];
+}
+
 function interfaceSection(checker: ts.TypeChecker, declaration: ts.InterfaceDeclaration): string[] {
   const type = checker.getTypeAtLocation(declaration);
   const members = checker.getPropertiesOfType(type).map((property): Member => ({
@@ -100,6 +123,15 @@ function interfaceSection(checker: ts.TypeChecker, declaration: ts.InterfaceDecl
   return [...(heritage === undefined ? [] : [`_${oneLine(heritage)}_`, '']), ...membersTable(members, true)];
 }
 
+function enumSection(checker: ts.TypeChecker, declaration: ts.EnumDeclaration): string[] {
+  const rows = declaration.members.map((member) => {
+    const symbol = checker.getSymbolAtLocation(member.name) as ts.Symbol;
+    const value = member.initializer === undefined ? '' : member.initializer.getText();
+    return `| \`${member.name.getText()}\` | \`${cell(value)}\` | ${cell(docSummary(checker, symbol))} |`;
+  });
+  return ['| Member | Value | Description |', '| --- | --- | --- |', ...rows, ''];
+}
+
 /** The Markdown of API.md for the library's current source. */
 export function renderApiDocs(): string {
   const { config } = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile);
@@ -107,7 +139,7 @@ export function renderApiDocs(): string {
   const program = ts.createProgram([entryPoint], { ...options, noEmit: true });
   const checker = program.getTypeChecker();
   const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(entryPoint) as ts.SourceFile) as ts.Symbol;
-  const sections: Record<string, string[]> = { Constructs: [], Classes: [], Structs: [], Functions: [], Types: [], Constants: [] };
+  const sections: Record<string, string[]> = { Constructs: [], Classes: [], Interfaces: [], Structs: [], Enums: [], Functions: [], Types: [], Constants: [] };
 
   const exported = checker.getExportsOfModule(moduleSymbol)
     .map((alias) => ({ name: alias.name, symbol: alias.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(alias) : alias }))
@@ -121,8 +153,12 @@ export function renderApiDocs(): string {
     if (ts.isClassDeclaration(declaration)) {
       const extendsConstruct = declaration.heritageClauses?.some((clause) => /\bConstruct\b/.test(clause.getText())) ?? false;
       sections[extendsConstruct ? 'Constructs' : 'Classes'].push(...head, ...classSection(checker, symbol, declaration));
+    } else if (ts.isInterfaceDeclaration(declaration) && /^I[A-Z]/.test(name)) {
+      sections.Interfaces.push(...head, ...behaviourSection(checker, declaration));
     } else if (ts.isInterfaceDeclaration(declaration)) {
       sections.Structs.push(...head, ...interfaceSection(checker, declaration));
+    } else if (ts.isEnumDeclaration(declaration)) {
+      sections.Enums.push(...head, ...enumSection(checker, declaration));
     } else if (ts.isFunctionDeclaration(declaration)) {
       const signature = oneLine(declaration.getText().slice(0, declaration.body === undefined ? undefined : declaration.body.getStart() - declaration.getStart()))
         .replace(/^export\s+/, '').replace(/\s*$/, '');

@@ -214,13 +214,14 @@ export class KeyServerApp extends Construct implements IKeyServer {
   public readonly ingress?: kplus.Ingress;
   /** The serving certificate's Secret and, with cert-manager, its Certificate. */
   public readonly tls: KeyServerTls;
-  public readonly httpsPortName = keyServerDefaults.httpsPortName;
+  /** Name of the container and Service port serving keys. */
+  public readonly httpsPortName: string = keyServerDefaults.httpsPortName;
   public readonly httpsPort: number;
-  public readonly metricsPortName = keyServerDefaults.metricsPortName;
+  public readonly metricsPortName: string = keyServerDefaults.metricsPortName;
   public readonly metricsPort: number;
-  public readonly metricsPath = keyServerDefaults.metricsPath;
+  public readonly metricsPath: string = keyServerDefaults.metricsPath;
   /** The metrics port serves the same certificate as the https port, so scrapers need `ca.crt` from the TLS Secret. */
-  public readonly metricsScheme = 'https';
+  public readonly metricsScheme: string = 'https';
   /** Labels that select the pods (stable across versions); the Service carries them too. */
   public readonly selectorLabels: Record<string, string>;
   /** The recommended `app.kubernetes.io/*` labels on every object. */
@@ -234,7 +235,7 @@ export class KeyServerApp extends Construct implements IKeyServer {
   /** Name of the Deployment. */
   public readonly deploymentName: string;
   /** Name of the one container. */
-  public readonly containerName = keyServerDefaults.containerName;
+  public readonly containerName: string = keyServerDefaults.containerName;
   /** The mounted `kubernetes.io/tls` Secret. */
   public readonly tlsSecretName: string;
   /** Key of the CA certificate in that Secret, for a scraper's tlsConfig. */

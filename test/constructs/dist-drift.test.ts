@@ -4,9 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { KeyServerApp, KeyServerScaling } from '../../constructs';
 import { environmentFrom, keyServerProps, standaloneTlsSecretName } from '../../main';
 import { invariantViolations } from './helpers/invariants';
 import { missingResourceViolations, podSecurityRestrictedViolations, podSpecOf } from './helpers/pod-security';
+import { only, synthesize } from './helpers/synth';
 import { expectStrictlyValid } from './helpers/validate-strict';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -134,7 +136,10 @@ describe('environments', () => {
   });
 
   test('development runs one pod without autoscaler, so no disruption budget is emitted', () => {
-    expect(keyServerProps(environmentFrom('development'))).toEqual(expect.objectContaining({ replicas: 1, autoscaling: false }));
+    expect(keyServerProps(environmentFrom('development'))).toEqual(expect.objectContaining({ scaling: KeyServerScaling.fixedReplicas(1) }));
+    const objects = synthesize((scope) => { new KeyServerApp(scope, 'keys', keyServerProps('development')); });
+    expect(objects.filter((object) => ['HorizontalPodAutoscaler', 'PodDisruptionBudget'].includes(object.kind))).toEqual([]);
+    expect(only(objects, 'Deployment').spec.replicas).toBe(1);
   });
 
   test('an unknown environment is refused by name', () => {

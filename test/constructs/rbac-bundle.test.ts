@@ -1,5 +1,5 @@
-// RbacBundle: a least-privilege, read-only identity in namespaced or cluster mode.
-import { RbacBundle, RbacBundleProps } from '../../constructs';
+// RbacBundle: a least-privilege, read-only identity over chosen namespaces or the whole cluster.
+import { DiscoveryScope, RbacBundle, RbacBundleProps } from '../../constructs';
 import { only, synthesize } from './helpers/synth';
 import { expectStrictlyValid } from './helpers/validate-strict';
 
@@ -26,24 +26,25 @@ function grants(objects: any[]): Map<string, string[]> {
 const writeVerbs = ['create', 'update', 'patch', 'delete', 'deletecollection', 'escalate', 'bind', 'impersonate', '*'];
 
 describe('RbacBundle', () => {
-  test('namespaced mode matches the reviewed snapshot', () => {
+  test('a namespaced scope (the default, its own namespace) matches the reviewed snapshot', () => {
     expect(synth({ namespace: 'monitoring' }).objects).toMatchSnapshot();
   });
 
-  test('cluster mode matches the reviewed snapshot', () => {
-    expect(synth({ namespace: 'monitoring', mode: 'cluster', name: 'prometheus' }).objects).toMatchSnapshot();
+  test('cluster scope matches the reviewed snapshot', () => {
+    expect(synth({ namespace: 'monitoring', scope: DiscoveryScope.cluster(), name: 'prometheus' }).objects).toMatchSnapshot();
   });
 
   test.each<[string, RbacBundleProps]>([
-    ['namespaced', { namespace: 'monitoring', watchedNamespaces: ['monitoring', 'key-server'] }],
-    ['cluster', { namespace: 'monitoring', mode: 'cluster' }],
-  ])('%s mode validates strictly against the Kubernetes schemas', (_, props) => {
+    ['namespaced', { namespace: 'monitoring', scope: DiscoveryScope.namespaces(['monitoring', 'key-server']) }],
+    ['cluster', { namespace: 'monitoring', scope: DiscoveryScope.cluster() }],
+  ])('%s scope validates strictly against the Kubernetes schemas', (_, props) => {
     expectStrictlyValid(synth(props).objects);
   });
 
-  test('namespaced mode grants get/list/watch on discovery resources only, in each watched namespace', () => {
-    const { objects, bundle } = synth({ namespace: 'monitoring', watchedNamespaces: ['monitoring', 'key-server'] });
-    expect(bundle.mode).toBe('namespaced');
+  test('a namespaced scope grants get/list/watch on discovery resources only, in each watched namespace', () => {
+    const { objects, bundle } = synth({ namespace: 'monitoring', scope: DiscoveryScope.namespaces(['monitoring', 'key-server']) });
+    expect(bundle.scope.clusterWide).toBe(false);
+    expect(bundle.watchedNamespaces).toEqual(['monitoring', 'key-server']);
     const roles = objects.filter((o) => o.kind === 'Role');
     expect(roles.map((r) => r.metadata.namespace)).toEqual(['monitoring', 'key-server']);
     for (const role of roles) {
@@ -56,7 +57,7 @@ describe('RbacBundle', () => {
   });
 
   test('each RoleBinding binds its Role to the bundle ServiceAccount', () => {
-    const { objects, bundle } = synth({ namespace: 'monitoring', watchedNamespaces: ['monitoring', 'key-server'] });
+    const { objects, bundle } = synth({ namespace: 'monitoring', scope: DiscoveryScope.namespaces(['monitoring', 'key-server']) });
     for (const binding of objects.filter((o) => o.kind === 'RoleBinding')) {
       const role = objects.find((o) => o.kind === 'Role' && o.metadata.namespace === binding.metadata.namespace);
       expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
@@ -64,9 +65,10 @@ describe('RbacBundle', () => {
     }
   });
 
-  test('cluster mode adds nodes, nodes/metrics, ingresses and the /metrics URL, bound cluster-wide', () => {
-    const { objects, bundle } = synth({ namespace: 'monitoring', mode: 'cluster' });
-    expect(bundle.mode).toBe('cluster');
+  test('cluster scope adds nodes, nodes/metrics, ingresses and the /metrics URL, bound cluster-wide', () => {
+    const { objects, bundle } = synth({ namespace: 'monitoring', scope: DiscoveryScope.cluster() });
+    expect(bundle.scope.clusterWide).toBe(true);
+    expect(bundle.watchedNamespaces).toBeUndefined();
     expect([...grants(objects).keys()].sort()).toEqual([
       '/metrics', '/nodes', '/nodes/metrics', '/pods', '/services',
       'discovery.k8s.io/endpointslices', 'networking.k8s.io/ingresses',
@@ -79,8 +81,8 @@ describe('RbacBundle', () => {
 
   test.each<[string, RbacBundleProps]>([
     ['namespaced', { namespace: 'monitoring' }],
-    ['cluster', { namespace: 'monitoring', mode: 'cluster' }],
-  ])('%s mode grants no write verb and nothing on Secrets', (_, props) => {
+    ['cluster', { namespace: 'monitoring', scope: DiscoveryScope.cluster() }],
+  ])('%s scope grants no write verb and nothing on Secrets', (_, props) => {
     const granted = grants(synth(props).objects);
     for (const [target, verbs] of granted) {
       expect(verbs.filter((v) => writeVerbs.includes(v))).toEqual([]);
@@ -105,14 +107,15 @@ describe('RbacBundle', () => {
   });
 
   test.each<[string, RbacBundleProps, RegExp]>([
-    ['an unknown mode', { namespace: 'm', mode: 'global' as never }, /^mode must be one of 'namespaced', 'cluster'; got 'global'$/],
+    ['a scope that is not a DiscoveryScope', { namespace: 'm', scope: 'global' as never }, /^scope must be DiscoveryScope.namespaces\(\[\.\.\.\]\) or DiscoveryScope.cluster\(\); got "global"$/],
+    ['the mode prop of earlier releases', { namespace: 'm', mode: 'cluster' } as never, /^mode is no longer supported: use scope: DiscoveryScope.namespaces\(\[\.\.\.\]\) or DiscoveryScope.cluster\(\)$/],
     ['a non-DNS namespace', { namespace: 'Monitoring' }, /^namespace must be a DNS label/],
     ['a non-DNS name', { namespace: 'm', name: 'my scraper' }, /^name must be a DNS subdomain/],
-    ['watched namespaces in cluster mode', { namespace: 'm', mode: 'cluster', watchedNamespaces: ['a'] }, /^watchedNamespaces is only allowed with mode 'namespaced'/],
-    ['an empty watched namespace list', { namespace: 'm', watchedNamespaces: [] }, /^watchedNamespaces must name at least one namespace$/],
-    ['a duplicate watched namespace', { namespace: 'm', watchedNamespaces: ['a', 'a'] }, /^watchedNamespaces has duplicates: a, a$/],
+    ['the watchedNamespaces prop of earlier releases', { namespace: 'm', watchedNamespaces: ['a'] } as never, /^watchedNamespaces is no longer supported: use scope: DiscoveryScope.namespaces\(\[\.\.\.\]\)$/],
+    ['an empty watched namespace list', { namespace: 'm', scope: DiscoveryScope.namespaces([]) }, /^scope.namespaces must name at least one namespace$/],
+    ['a duplicate watched namespace', { namespace: 'm', scope: DiscoveryScope.namespaces(['a', 'a']) }, /^scope.namespaces has duplicates: a, a$/],
     ['an invalid label', { namespace: 'm', labels: { team: 'not valid' } }, /^labels\['team'\] must be usable as a label value/],
-    ['a non-DNS watched namespace', { namespace: 'm', watchedNamespaces: ['ok', 'Not_OK'] }, /^watchedNamespaces\[1\] must be a DNS label/],
+    ['a non-DNS watched namespace', { namespace: 'm', scope: DiscoveryScope.namespaces(['ok', 'Not_OK']) }, /^scope.namespaces\[1\] must be a DNS label/],
   ])('refuses %s', (_, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });

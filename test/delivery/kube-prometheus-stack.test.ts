@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { dashboardFolderAnnotation } from '../../constructs/monitoring-operator';
+import { dashboardFolderAnnotation } from '../../constructs/monitoring/operator-monitoring';
 import { readObjects } from '../../scripts/common/manifests';
 import { repoRoot } from './helpers/fake-kubectl';
 

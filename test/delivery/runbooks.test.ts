@@ -2,9 +2,9 @@
 // docs/runbooks.md, and every section has what it means, how to look and how to fix.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { keyServerAlertNames, keyServerRuleGroups } from '../../constructs/rules/key-server-rules';
-import { metaMonitoringAlertNames, metaMonitoringRuleGroups } from '../../constructs/rules/meta-monitoring-rules';
-import type { AlertingRule } from '../../constructs/rules/rule-types';
+import { keyServerAlertNames, keyServerRuleGroups } from '../../constructs/monitoring/rules/key-server-rules';
+import { metaMonitoringAlertNames, metaMonitoringRuleGroups } from '../../constructs/monitoring/rules/meta-monitoring-rules';
+import type { AlertingRule } from '../../constructs/monitoring/rules/rule-types';
 import { repository, runbookBaseUrl } from '../../main';
 import { repoRoot } from './helpers/fake-kubectl';
 

@@ -6,7 +6,7 @@
 import { App, Testing } from 'cdk8s';
 import { buildOperatorMode } from '../../main';
 import type { GrafanaDashboard, KeyServerApp } from '../../constructs';
-import type { RuleGroup } from '../../constructs/rules/rule-types';
+import type { RuleGroup } from '../../constructs/monitoring/rules/rule-types';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON here, as a cluster sees them */
 type Manifest = any;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { parse, stringify } from 'yaml';
 import { buildStandalone } from '../../main';
-import type { RuleGroup } from '../../constructs/rules/rule-types';
+import type { RuleGroup } from '../../constructs/monitoring/rules/rule-types';
 import { metricNamesIn, sourceOfMetric } from '../rules/promql-names';
 import { withShortenedFor } from './manifests';
 import { startPrometheus, type PromAlert, type RunningPrometheus } from './prometheus';

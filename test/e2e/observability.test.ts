@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { GrafanaDashboard } from '../../constructs';
-import type { RuleGroup } from '../../constructs/rules/rule-types';
+import type { RuleGroup } from '../../constructs/monitoring/rules/rule-types';
 import { metricNamesIn } from '../rules/promql-names';
 import { createCaSignedCertificate, type CaSignedCertificate } from './certificates';
 import {

@@ -9,10 +9,14 @@ describe('API.md', () => {
 
   it('documents every construct with its initializer and every props struct with its defaults', () => {
     const text = renderApiDocs();
-    for (const construct of ['KeyServerApp', 'MonitoringStack', 'RbacBundle']) {
+    for (const construct of ['KeyServerApp', 'MonitoringStack', 'OperatorMonitoring', 'StandaloneMonitoring', 'RbacBundle']) {
       expect(text).toContain(`### ${construct}\n`);
       expect(text).toContain(`new ${construct}(scope: Construct, id: string`);
     }
-    expect(text).toMatch(/### KeyServerAppProps\n[\s\S]*?\| `replicas`\? \| `number` \| [^|]+ \|/);
+    expect(text).toMatch(/### KeyServerAppProps\n[\s\S]*?\| `scaling`\? \| `KeyServerScaling` \| KeyServerScaling.autoscale\(\)[^|]+ \|/);
+    // Classes made by static factories list the factories, and an interface its methods.
+    expect(text).toMatch(/### KeyServerScaling\n[\s\S]*?- `KeyServerScaling.fixedReplicas\(replicas: number\): KeyServerScaling`/);
+    expect(text).toMatch(/### IKeyServer\n[\s\S]*?- `allowMetricsFrom\(peer: PeerSelector\): void`/);
+    expect(text).toMatch(/### EgressPolicy\n[\s\S]*?\| `DNS` \| `'dns'` \|/);
   }, 60_000);
 });

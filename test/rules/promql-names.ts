@@ -1,5 +1,5 @@
 // Finds the metric names a PromQL expression reads, and knows which names exist, so a typo fails a test instead of blanking a panel.
-import type { MetricSource } from '../../constructs/rules/metric-sources';
+import type { MetricSource } from '../../constructs/monitoring/rules/metric-sources';
 import * as metric from '../../server/metric-names';
 
 const functions = new Set([

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { RuleGroup } from '../../constructs/rules/rule-types';
+import type { RuleGroup } from '../../constructs/monitoring/rules/rule-types';
 import { requireProgram } from '../../scripts/toolchain/build-tools';
 
 /** Exit status and everything the tool printed, so a failing assertion shows why. */

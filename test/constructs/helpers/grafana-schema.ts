@@ -7,7 +7,7 @@ import type { Options as BarGaugeOptions } from '@grafana/schema/dist/esm/raw/co
 import type { Options as HeatmapOptions } from '@grafana/schema/dist/esm/raw/composable/heatmap/panelcfg/x/HeatmapPanelCfg_types.gen';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
 import type { Options as TimeSeriesOptions } from '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
-import type { GrafanaDashboard, GrafanaPanel, PanelOptionsByType, PrometheusTarget } from '../../../constructs/dashboards/grafana-model';
+import type { GrafanaDashboard, GrafanaPanel, PanelOptionsByType, PrometheusTarget } from '../../../constructs/monitoring/dashboards/grafana-model';
 
 export type { BarGaugeOptions, HeatmapOptions, StatOptions, TimeSeriesOptions };
 

@@ -1,9 +1,9 @@
 // The standalone stack's alerts on itself under the pinned promtool: each fires on its failure and stays silent without it.
-import { metaMonitoringAlertNames, metaMonitoringAlertSources, metaMonitoringRuleGroups } from '../../constructs/rules/meta-monitoring-rules';
-import { isAlertingRule } from '../../constructs/rules/rule-types';
-import { runbookBaseUrl } from '../../main';
-import { metricNamesIn, sourceOfMetric } from '../rules/promql-names';
-import { checkRules, RuleTest, testRules } from '../rules/promtool';
+import { metaMonitoringAlertNames, metaMonitoringAlertSources, metaMonitoringRuleGroups } from '../../../../constructs/monitoring/rules/meta-monitoring-rules';
+import { isAlertingRule } from '../../../../constructs/monitoring/rules/rule-types';
+import { runbookBaseUrl } from '../../../../main';
+import { metricNamesIn, sourceOfMetric } from '../../../rules/promql-names';
+import { checkRules, RuleTest, testRules } from '../../../rules/promtool';
 
 const groups = metaMonitoringRuleGroups({ prometheusJob: 'prometheus', alertmanagerJob: 'alertmanager', runbookBaseUrl });
 const alerts = groups.flatMap((group) => group.rules).filter(isAlertingRule);

@@ -6,11 +6,11 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { PrometheusConfig, standalonePrometheusConfig } from '../../constructs/monitoring-prometheus-config';
-import { keyServerRuleGroups } from '../../constructs/rules/key-server-rules';
-import { runbookBaseUrl } from '../../main';
-import { startPrometheus, type RunningPrometheus } from '../e2e/prometheus';
-import { waitFor } from '../e2e/processes';
+import { PrometheusConfig, standalonePrometheusConfig } from '../../../constructs/monitoring/prometheus-config';
+import { keyServerRuleGroups } from '../../../constructs/monitoring/rules/key-server-rules';
+import { runbookBaseUrl } from '../../../main';
+import { startPrometheus, type RunningPrometheus } from '../../e2e/prometheus';
+import { waitFor } from '../../e2e/processes';
 
 const target = { namespace: 'key-server', job: 'key-server', deployment: 'key-server', container: 'key-server' };
 const pod = 'key-server-7c9f8d6b5d-x2k4q';

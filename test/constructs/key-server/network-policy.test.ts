@@ -1,7 +1,9 @@
 // The NetworkPolicy of KeyServerApp: who may reach the https and metrics ports, and where the pods may go.
-import { KeyServerApp, KeyServerAppProps, networkPolicySpec } from '../../constructs';
-import { admits, peerIn } from './helpers/network-policy';
-import { only, synthesize } from './helpers/synth';
+import { EgressPolicy, KeyServerApp, KeyServerAppProps } from '../../../constructs';
+import { keyServerNetworkPolicy } from '../../../constructs/key-server/network-policy';
+import { HardenedWorkload } from '../../../constructs/workload';
+import { admits, peerIn } from '../helpers/network-policy';
+import { newChart, only, synthesize } from '../helpers/synth';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -46,9 +48,10 @@ describe('KeyServerApp NetworkPolicy', () => {
   });
 
   test('never writes an https rule with an empty from, which would admit every source', () => {
-    expect(() => networkPolicySpec({
-      selectorLabels: { app: 'keys' }, httpsPortName: 'https', metricsPortName: 'metrics', allowedClients: [],
-      prometheusSelector: { namespaceLabels: {}, podLabels: {} }, egress: 'none',
+    const workload = new HardenedWorkload(newChart(), { name: 'keys', namespace: 'keys', labels: {}, selectorLabels: { app: 'keys' }, user: 65534 });
+    expect(() => keyServerNetworkPolicy(workload, {
+      httpsPortName: 'https', metricsPortName: 'metrics', allowedClients: [],
+      prometheusSelector: { namespaceLabels: {}, podLabels: {} }, egress: EgressPolicy.NONE,
     })).toThrow(/^allowedClients must not be empty/);
   });
 
@@ -60,10 +63,32 @@ describe('KeyServerApp NetworkPolicy', () => {
 
   test('denies all egress by default, and allows only DNS when asked', () => {
     expect(policyAndApp().policy.spec).toEqual(expect.objectContaining({ policyTypes: ['Ingress', 'Egress'] }));
-    expect(policyAndApp().policy.spec).not.toHaveProperty('egress'); // no rule denies all; `[]` would drift (see networkPolicySpec)
-    const dns = policyAndApp({ egress: 'dns' }).policy.spec.egress;
+    expect(policyAndApp().policy.spec).not.toHaveProperty('egress'); // no rule denies all; `[]` would drift (see NamedPortNetworkPolicy)
+    const dns = policyAndApp({ egress: EgressPolicy.DNS }).policy.spec.egress;
     expect(dns).toHaveLength(1);
     expect(dns[0].ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
     expect(dns[0].to).toEqual([{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]);
+  });
+
+  test('allowMetricsFrom admits a peer to the metrics port alone, in the key server\'s own and only policy', () => {
+    let app!: KeyServerApp;
+    const standalonePrometheus = peerIn('keys', { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'keys-prometheus' });
+    const objects = synthesize((scope) => {
+      app = new KeyServerApp(scope, 'keys', { namespace: 'keys', allowedClients: [{ podLabels: { app: 'checkout' } }] });
+      app.allowMetricsFrom({ namespaceLabels: { 'kubernetes.io/metadata.name': 'keys' }, podLabels: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'keys-prometheus' } });
+    });
+    const policy = only(objects, 'NetworkPolicy');
+    expect(admits(policy, standalonePrometheus, app.metricsPortName)).toBe(true);
+    expect(admits(policy, standalonePrometheus, app.httpsPortName)).toBe(false);
+    expect(admits(policy, prometheus, app.metricsPortName)).toBe(true);
+    expect(admits(policy, peerIn('keys', { app: 'other' }), app.metricsPortName)).toBe(false);
+    expect(policy.spec.ingress.map((rule: any) => rule.ports.map((port: any) => port.port))).toEqual([['https'], ['metrics']]);
+  });
+
+  test('allowMetricsFrom refuses a peer with an invalid label, naming it', () => {
+    synthesize((scope) => {
+      const app = new KeyServerApp(scope, 'keys');
+      expect(() => app.allowMetricsFrom({ podLabels: { app: 'not valid' } })).toThrow(/^allowMetricsFrom peer.podLabels\['app'\] must be usable as a label value/);
+    });
   });
 });

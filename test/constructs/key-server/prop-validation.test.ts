@@ -1,19 +1,13 @@
 // KeyServerApp refuses bad props at synth time with an error naming the prop, instead of writing a broken manifest.
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { KeyServerApp, KeyServerAppProps } from '../../constructs';
-import { synthesize } from './helpers/synth';
+import { DisruptionBudget, IssuerKind, KeyServerApp, KeyServerAppProps, KeyServerScaling } from '../../../constructs';
+import { synthesize } from '../helpers/synth';
 
 const build = (props: KeyServerAppProps) => () => synthesize((scope) => new KeyServerApp(scope, 'keys', props));
 
 describe('KeyServerApp props validation', () => {
   test.each<[string, KeyServerAppProps, RegExp]>([
-    ['negative replicas', { replicas: -1 }, /^replicas must be an integer >= 0; got -1$/],
-    ['fractional replicas', { replicas: 1.5 }, /^replicas must be an integer/],
-    ['zero replicas with autoscaling', { replicas: 0 }, /^autoscaling.minReplicas must be an integer >= 1; got 0$/],
-    ['autoscaling min above max', { autoscaling: { minReplicas: 5, maxReplicas: 3 } }, /^autoscaling.minReplicas \(5\) must not exceed autoscaling.maxReplicas \(3\)$/],
-    ['CPU target above 100 %', { autoscaling: { cpuUtilization: 150 } }, /^autoscaling.cpuUtilization must be an integer between 1 and 100/],
-    ['memory target of 0', { autoscaling: { memoryUtilization: 0 } }, /^autoscaling.memoryUtilization must be/],
     ['minSize above maxSize', { minSize: 64, maxSize: 32 }, /^minSize \(64\) must not exceed maxSize \(32\)$/],
     ['maxSize above the server cap', { maxSize: 65537 }, /^maxSize must be an integer between 1 and 65536; got 65537$/],
     ['minSize of 0', { minSize: 0 }, /^minSize must be an integer between 1 and 65536; got 0$/],
@@ -36,15 +30,16 @@ describe('KeyServerApp props validation', () => {
     ['resources without memory', { resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(200) } } }, /^resources must set cpu.request, cpu.limit, memory.request and memory.limit$/],
     ['CPU request above its limit', { resources: { cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) } } }, /^resources.cpu.request \(1\) must not exceed resources.cpu.limit \(500m\)$/],
     ['memory request above its limit', { resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(256), limit: Size.mebibytes(128) } } }, /^resources.memory.request \(256Mi\) must not exceed resources.memory.limit \(128Mi\)$/],
-    ['unknown issuer kind', { tls: { issuer: { name: 'ca', kind: 'ExternalIssuer' as never } } }, /^tls.issuer.kind must be one of 'Issuer', 'ClusterIssuer'; got 'ExternalIssuer'$/],
+    ['unknown issuer kind', { tls: { issuer: { name: 'ca', kind: 'ExternalIssuer' as IssuerKind } } }, /^tls.issuer.kind must be one of 'Issuer', 'ClusterIssuer'; got 'ExternalIssuer'$/],
     ['non-DNS issuer name', { tls: { issuer: { name: 'My CA' } } }, /^tls.issuer.name must be a DNS subdomain/],
     ['existing Secret with an issuer', { tls: { existingSecretName: 's', issuer: { name: 'ca' } } }, /^tls.existingSecretName cannot be combined with tls.issuer/],
     ['non-DNS existing Secret', { tls: { existingSecretName: 'My_Secret' } }, /^tls.existingSecretName must be a DNS subdomain/],
     ['renewBefore not below duration', { tls: { duration: Duration.days(10), renewBefore: Duration.days(10) } }, /^tls.renewBefore \(10 days\) must be shorter than tls.duration \(10 days\)$/],
     ['certificate duration in minutes', { tls: { duration: Duration.minutes(90) } }, /^tls.duration must be a whole number of hours/],
-    ['PDB percentage above 100', { podDisruptionBudget: { maxUnavailable: kplus.PercentOrAbsolute.percent(150) } }, /^podDisruptionBudget.maxUnavailable must be PercentOrAbsolute/],
-    ['a budget that blocks every drain', { podDisruptionBudget: { maxUnavailable: kplus.PercentOrAbsolute.absolute(0) } }, /^podDisruptionBudget.maxUnavailable must be .*\(0 blocks every node drain\); got 0$/],
-    ['minAvailable, replaced by maxUnavailable', { podDisruptionBudget: { minAvailable: 1 } as never }, /^podDisruptionBudget.minAvailable is no longer supported: use podDisruptionBudget.maxUnavailable/],
+    ['PDB percentage above 100', { podDisruptionBudget: DisruptionBudget.maxUnavailable(kplus.PercentOrAbsolute.percent(150)) }, /^podDisruptionBudget.maxUnavailable must be PercentOrAbsolute/],
+    ['a budget that blocks every drain', { podDisruptionBudget: DisruptionBudget.maxUnavailable(kplus.PercentOrAbsolute.absolute(0)) }, /^podDisruptionBudget.maxUnavailable must be .*\(0 blocks every node drain\); got 0$/],
+    ['minAvailable, replaced by maxUnavailable', { podDisruptionBudget: { minAvailable: 1 } as never }, /^podDisruptionBudget.minAvailable is no longer supported: use DisruptionBudget.maxUnavailable/],
+    ['false, the "no budget" of earlier releases', { podDisruptionBudget: false as never }, /^podDisruptionBudget must be DisruptionBudget.maxUnavailable\(\.\.\.\), DisruptionBudget.onePodAtATime\(\) or DisruptionBudget.none\(\); got false$/],
     ['a host with a scheme', { host: 'https://0.0.0.0' }, /^host must be an IP address or host name/],
     ['unknown egress policy', { egress: 'all' as never }, /^egress must be one of 'none', 'dns'; got 'all'$/],
     ['invalid Prometheus label value', { prometheusSelector: { podLabels: { app: 'bad value' } } }, /^prometheusSelector.podLabels\['app'\] must be usable as a label value/],
@@ -57,6 +52,6 @@ describe('KeyServerApp props validation', () => {
   });
 
   test('accepts the boundary values', () => {
-    expect(build({ replicas: 0, autoscaling: false, podDisruptionBudget: false, minSize: 65536, maxSize: 65536, httpsPort: 65535, metricsPort: 1 })).not.toThrow();
+    expect(build({ scaling: KeyServerScaling.fixedReplicas(0), podDisruptionBudget: DisruptionBudget.none(), minSize: 65536, maxSize: 65536, httpsPort: 65535, metricsPort: 1 })).not.toThrow();
   });
 });

@@ -2,22 +2,20 @@
 // the rules and configs as they appear in the manifests.
 import { Duration, Size } from 'cdk8s';
 import { parse } from 'yaml';
-import { StandaloneAlertmanager } from '../../constructs/monitoring-alertmanager';
-import { StandaloneGrafana } from '../../constructs/monitoring-grafana';
-import { KeyServerApp } from '../../constructs/key-server-app';
-import { MonitoringStack, MonitoringStackProps } from '../../constructs/monitoring-stack';
-import { keyServerDashboards } from '../../constructs/dashboards';
-import { keyServerRuleGroups } from '../../constructs/rules/key-server-rules';
-import { metaMonitoringAlertNames, metaMonitoringRuleGroups } from '../../constructs/rules/meta-monitoring-rules';
-import { runbookBaseUrl } from '../../main';
-import { invariantViolations, podTemplates } from './helpers/invariants';
-import { admits, peerIn } from './helpers/network-policy';
-import { missingResourceViolations, podSecurityRestrictedViolations } from './helpers/pod-security';
-import { newChart, only, synthesize } from './helpers/synth';
-import { expectStrictlyValid } from './helpers/validate-strict';
-import { checkConfigAsMounted, podFilesOf } from '../rules/prometheus-config';
-import { metricNamesIn, sourceOfMetric } from '../rules/promql-names';
-import { checkRules, runInTempDir } from '../rules/promtool';
+import { KeyServerApp } from '../../../constructs/key-server/key-server-app';
+import { MonitoringStack, MonitoringStackProps } from '../../../constructs/monitoring/monitoring-stack';
+import { keyServerDashboards } from '../../../constructs/monitoring/dashboards/key-server-dashboards';
+import { keyServerRuleGroups } from '../../../constructs/monitoring/rules/key-server-rules';
+import { metaMonitoringAlertNames, metaMonitoringRuleGroups } from '../../../constructs/monitoring/rules/meta-monitoring-rules';
+import { runbookBaseUrl } from '../../../main';
+import { invariantViolations, podTemplates } from '../helpers/invariants';
+import { admits, peerIn } from '../helpers/network-policy';
+import { missingResourceViolations, podSecurityRestrictedViolations } from '../helpers/pod-security';
+import { only, synthesize } from '../helpers/synth';
+import { expectStrictlyValid } from '../helpers/validate-strict';
+import { checkConfigAsMounted, podFilesOf } from '../../rules/prometheus-config';
+import { metricNamesIn, sourceOfMetric } from '../../rules/promql-names';
+import { checkRules, runInTempDir } from '../../rules/promtool';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -150,7 +148,7 @@ describe('MonitoringStack in standalone mode', () => {
   const { objects, monitoring, stack } = build({ mode: 'standalone' });
   const prometheusPod = { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'key-server-prometheus' };
 
-  it('emits Prometheus, Alertmanager and Grafana with their config, RBAC, Services and NetworkPolicies (no budget over one pod)', () => {
+  it('emits Prometheus, Alertmanager and Grafana with their config, RBAC, Services and NetworkPolicies (no budget over one pod, no policy for the key server\'s pods)', () => {
     expect(monitoring.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
       'ConfigMap/grafana-dashboards',
       'ConfigMap/grafana-provisioning',
@@ -159,7 +157,6 @@ describe('MonitoringStack in standalone mode', () => {
       'Deployment/grafana',
       'NetworkPolicy/alertmanager',
       'NetworkPolicy/grafana',
-      'NetworkPolicy/key-server-allow-standalone-prometheus',
       'NetworkPolicy/prometheus',
       'Role/prometheus',
       'RoleBinding/prometheus',
@@ -301,10 +298,18 @@ describe('MonitoringStack in standalone mode', () => {
   });
 
   it('lets its Prometheus reach the key server metrics port but not the https port, and only Grafana query Prometheus', () => {
-    const allowScrape = only(objects, 'NetworkPolicy', 'key-server-allow-standalone-prometheus');
-    expect(admits(allowScrape, peerIn('key-server', prometheusPod), 'metrics')).toBe(true);
-    expect(admits(allowScrape, peerIn('key-server', prometheusPod), 'https')).toBe(false);
-    expect(admits(allowScrape, peerIn('key-server', { app: 'other' }), 'metrics')).toBe(false);
+    // The key server admits it (allowMetricsFrom) in its own policy; its https port is kept to one client here, so
+    // the test can tell the ports apart.
+    const restricted = synthesize((scope) => {
+      const keyServer = new KeyServerApp(scope, 'key-server', { allowedClients: [{ podLabels: { app: 'checkout' } }] });
+      new MonitoringStack(scope, 'monitoring', { keyServer, runbookBaseUrl, mode: 'standalone' });
+    });
+    const keyServerPolicy = only(restricted, 'NetworkPolicy', 'key-server');
+    expect(admits(keyServerPolicy, peerIn('key-server', prometheusPod), 'metrics')).toBe(true);
+    expect(admits(keyServerPolicy, peerIn('key-server', prometheusPod), 'https')).toBe(false);
+    expect(admits(keyServerPolicy, peerIn('key-server', { app: 'other' }), 'metrics')).toBe(false);
+    expect(monitoring.filter((object) => object.kind === 'NetworkPolicy').map((policy) => policy.spec.podSelector.matchLabels['app.kubernetes.io/name']).sort())
+      .toEqual(['alertmanager', 'grafana', 'prometheus']);
     const prometheusPolicy = only(objects, 'NetworkPolicy', 'prometheus');
     expect(admits(prometheusPolicy, peerIn('key-server', { 'app.kubernetes.io/name': 'grafana', 'app.kubernetes.io/instance': 'key-server-grafana' }), 'web')).toBe(true);
     expect(admits(prometheusPolicy, peerIn('key-server', { app: 'other' }), 'web')).toBe(false);
@@ -362,28 +367,15 @@ describe('MonitoringStack standalone options', () => {
     ['an unknown mode', { mode: 'sidecar' as any }, /mode must be one of 'operator', 'standalone'/],
     ['standalone options in operator mode', { mode: 'operator', standalone: {} }, /standalone is only allowed with mode 'standalone'/],
     ['operator options in standalone mode', { mode: 'standalone', operator: {} }, /operator is only allowed with mode 'operator'/],
-    ['an image without a registry', { mode: 'standalone', standalone: { images: { grafana: 'grafana/grafana:13.2.3' } } }, /^standalone\.images\.grafana must be .*it names no registry: .* is pulled from docker\.io: got 'grafana\/grafana:13\.2\.3'$/],
-    ['an image tagged latest', { mode: 'standalone', standalone: { images: { grafana: 'docker.io/grafana/grafana:latest' } } }, /^standalone\.images\.grafana must be .*'latest' names no version/],
-    ['an image with neither tag nor digest', { mode: 'standalone', standalone: { images: { prometheus: 'quay.io/prometheus/prometheus' } } }, /^standalone\.images\.prometheus must be .*neither a tag nor a digest/],
-    ['a malformed digest', { mode: 'standalone', standalone: { images: { alertmanager: 'quay.io/prometheus/alertmanager@sha256:abc' } } }, /^standalone\.images\.alertmanager must be .*a digest is sha256:/],
-    ['another namespace without a CA Secret there', { mode: 'standalone', standalone: { namespace: 'monitoring' } }, /caSecret is required when standalone\.namespace/],
+    ['an image without a registry', { mode: 'standalone', standalone: { images: { grafana: 'grafana/grafana:13.2.3' } } }, /^images\.grafana must be .*it names no registry: .* is pulled from docker\.io: got 'grafana\/grafana:13\.2\.3'$/],
+    ['an image tagged latest', { mode: 'standalone', standalone: { images: { grafana: 'docker.io/grafana/grafana:latest' } } }, /^images\.grafana must be .*'latest' names no version/],
+    ['an image with neither tag nor digest', { mode: 'standalone', standalone: { images: { prometheus: 'quay.io/prometheus/prometheus' } } }, /^images\.prometheus must be .*neither a tag nor a digest/],
+    ['a malformed digest', { mode: 'standalone', standalone: { images: { alertmanager: 'quay.io/prometheus/alertmanager@sha256:abc' } } }, /^images\.alertmanager must be .*a digest is sha256:/],
+    ['another namespace without a CA Secret there', { mode: 'standalone', standalone: { namespace: 'monitoring' } }, /^caSecret is required when namespace \('monitoring'\) differs from the key server's \('key-server'\)/],
     ['a scrape timeout as long as the interval', { mode: 'operator', scrapeTimeout: Duration.seconds(15) }, /scrapeTimeout \(15s\) must be shorter than scrapeInterval \(15s\)/],
     ['an availability objective of 100 %', { mode: 'operator', availabilityObjective: 1 }, /availabilityObjective must be a fraction/],
     ['a Prometheus volume smaller than 1 MiB', { mode: 'standalone', standalone: { storageSize: Size.kibibytes(10) } }, /storageSize must be a whole number of MiB/],
   ])('rejects %s with an error naming the prop', (_name, options, message) => {
     expect(() => build(options)).toThrow(message);
-  });
-});
-
-
-describe('the standalone workloads used on their own', () => {
-  it('check an image given to them directly by the same grammar, naming the prop', () => {
-    const chart = newChart();
-    expect(() => new StandaloneGrafana(chart, 'grafana', {
-      namespace: 'mon', labels: {}, selectorLabels: { app: 'grafana' }, prometheusUrl: 'http://prometheus:9090', scrapeInterval: Duration.seconds(15), dashboards: [], image: 'grafana/grafana:13.2.3',
-    })).toThrow(/^image must be .*it names no registry/);
-    expect(() => new StandaloneAlertmanager(chart, 'alertmanager', {
-      namespace: 'mon', labels: {}, selectorLabels: { app: 'am' }, alertSenderLabels: { app: 'prom' }, image: `quay.io/prometheus/alertmanager@sha256:${'e'.repeat(64)}`,
-    })).not.toThrow();
   });
 });

@@ -1,7 +1,7 @@
-import * as metric from '../../server/metric-names';
-import { keyServerDashboards } from '../../constructs/dashboards';
-import { checkRules } from '../rules/promtool';
-import { isKnownMetricName, metricNamesIn } from '../rules/promql-names';
+import * as metric from '../../../../server/metric-names';
+import { keyServerDashboards } from '../../../../constructs/monitoring/dashboards/key-server-dashboards';
+import { checkRules } from '../../../rules/promtool';
+import { isKnownMetricName, metricNamesIn } from '../../../rules/promql-names';
 
 const target = { namespace: 'keys', job: 'key-server', deployment: 'key-server', container: 'key-server' };
 const dashboards = keyServerDashboards({ target });

@@ -5,16 +5,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultDashboard } from '@grafana/schema';
 import * as ts from 'typescript';
-import { keyServerDashboards } from '../../constructs/dashboards';
-import versions from '../../versions.json';
-import { asGrafanaJson } from './helpers/grafana-schema';
+import { keyServerDashboards } from '../../../../constructs/monitoring/dashboards/key-server-dashboards';
+import versions from '../../../../versions.json';
+import { asGrafanaJson } from '../../helpers/grafana-schema';
 
-const root = path.resolve(__dirname, '..', '..');
-const checks = path.join(__dirname, 'helpers', 'grafana-schema.ts');
-/** A file that exists only in the compiler's view: a planted unknown field and a planted wrong value type. */
-const plantedFaults = path.join(__dirname, 'helpers', 'grafana-schema-planted-faults.ts');
+const root = path.resolve(__dirname, '..', '..', '..', '..');
+const helpers = path.resolve(__dirname, '..', '..', 'helpers');
+const checks = path.join(helpers, 'grafana-schema.ts');
+/** A file that exists only in the compiler's view (beside the checks): a planted unknown field and a planted wrong value type. */
+const plantedFaults = path.join(helpers, 'grafana-schema-planted-faults.ts');
 const plantedFaultsSource = `
-import type { PanelOptionsByType } from '../../../constructs/dashboards/grafana-model';
+import type { PanelOptionsByType } from '../../../constructs/monitoring/dashboards/grafana-model';
 import { expectNoUnknownFields, GrafanaJson, HeatmapOptions, TimeSeriesOptions, UnknownFields } from './grafana-schema';
 expectNoUnknownFields<UnknownFields<PanelOptionsByType['timeseries'] & { legend: { position: string } }, TimeSeriesOptions>>();
 export const wrongType: GrafanaJson<HeatmapOptions> = { cellGap: '1' };

@@ -1,10 +1,10 @@
 // KeyServerApp's optional access control and rate limit: the token Secret is mounted, the flags reach the server.
-import { KeyServerApp, KeyServerAppProps } from '../../constructs';
-import { parseConfig } from '../../server/config';
-import { invariantViolations } from './helpers/invariants';
-import { podSecurityRestrictedViolations } from './helpers/pod-security';
-import { only, synthesize } from './helpers/synth';
-import { expectStrictlyValid } from './helpers/validate-strict';
+import { KeyServerApp, KeyServerAppProps } from '../../../constructs';
+import { parseConfig } from '../../../server/config';
+import { invariantViolations } from '../helpers/invariants';
+import { podSecurityRestrictedViolations } from '../helpers/pod-security';
+import { only, synthesize } from '../helpers/synth';
+import { expectStrictlyValid } from '../helpers/validate-strict';
 
 function build(props: KeyServerAppProps): { app: KeyServerApp; objects: any[] } { // eslint-disable-line @typescript-eslint/no-explicit-any
   let app!: KeyServerApp;

@@ -1,8 +1,8 @@
 // The container args KeyServerApp writes are ones the real server's parser accepts, with the values the props meant.
 import { Duration } from 'cdk8s';
-import { KeyServerApp, KeyServerAppProps } from '../../constructs';
-import { parseConfig } from '../../server/config';
-import { synthesize } from './helpers/synth';
+import { KeyServerApp, KeyServerAppProps } from '../../../constructs';
+import { parseConfig } from '../../../server/config';
+import { synthesize } from '../helpers/synth';
 
 function serverConfigFor(props: KeyServerAppProps) {
   let app!: KeyServerApp;

@@ -1,16 +1,16 @@
 import { Duration } from 'cdk8s';
-import * as metric from '../../server/metric-names';
+import * as metric from '../../../../server/metric-names';
 import {
   keyServerAlertNames,
   keyServerAlertSources,
   keyServerRuleGroups,
   omittedKeyServerAlerts,
   recordedSeries,
-} from '../../constructs/rules/key-server-rules';
-import { isAlertingRule } from '../../constructs/rules/rule-types';
-import { runbookBaseUrl } from '../../main';
-import { checkRules, RuleTest, testRules, ToolResult } from '../rules/promtool';
-import { metricNamesIn, isKnownMetricName, sourceOfMetric } from '../rules/promql-names';
+} from '../../../../constructs/monitoring/rules/key-server-rules';
+import { isAlertingRule } from '../../../../constructs/monitoring/rules/rule-types';
+import { runbookBaseUrl } from '../../../../main';
+import { checkRules, RuleTest, testRules, ToolResult } from '../../../rules/promtool';
+import { metricNamesIn, isKnownMetricName, sourceOfMetric } from '../../../rules/promql-names';
 
 const target = { namespace: 'keys', job: 'key-server', deployment: 'key-server', container: 'key-server' };
 /** Limits of 1 CPU and 128 MiB, round figures for the resource alert tests. */

@@ -1,0 +1,85 @@
+// StandaloneMonitoring on its own: what MonitoringStack's standalone mode delegates to, for any IKeyServer; the key
+// server, not the monitoring, admits its Prometheus.
+import { DiscoveryScope, KeyServerApp, MonitoringStack, StandaloneMonitoring, StandaloneMonitoringProps } from '../../../constructs';
+import { runbookBaseUrl } from '../../../main';
+import { admits, peerIn } from '../helpers/network-policy';
+import { only, synthesize } from '../helpers/synth';
+import { expectStrictlyValid } from '../helpers/validate-strict';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+type Options = Omit<StandaloneMonitoringProps, 'keyServer' | 'runbookBaseUrl'>;
+const prometheusPod = { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'key-server-prometheus' };
+
+describe('StandaloneMonitoring', () => {
+  test('emits exactly what MonitoringStack emits in standalone mode: the facade adds nothing', () => {
+    const direct = synthesize((scope) => {
+      const keyServer = new KeyServerApp(scope, 'key-server');
+      new StandaloneMonitoring(scope, 'monitoring', { keyServer, runbookBaseUrl });
+    });
+    const facade = synthesize((scope) => {
+      const keyServer = new KeyServerApp(scope, 'key-server');
+      new MonitoringStack(scope, 'monitoring', { keyServer, mode: 'standalone', runbookBaseUrl });
+    });
+    expect(direct).toEqual(facade);
+  });
+
+  test('writes no policy selecting the key server\'s pods: the key server admits its Prometheus in its own policy', () => {
+    let monitoring!: StandaloneMonitoring;
+    const objects = synthesize((scope) => {
+      const keyServer = new KeyServerApp(scope, 'key-server');
+      monitoring = new StandaloneMonitoring(scope, 'monitoring', { keyServer, runbookBaseUrl });
+    });
+    const keyServerPods = { 'app.kubernetes.io/name': 'key-server', 'app.kubernetes.io/instance': 'key-server', 'app.kubernetes.io/component': 'server' };
+    const policies = objects.filter((object) => object.kind === 'NetworkPolicy'
+      && Object.entries(keyServerPods).every(([key, value]) => object.spec.podSelector.matchLabels?.[key] === value));
+    expect(policies.map((policy) => policy.metadata.name)).toEqual(['key-server']);
+    expect(monitoring.node.findAll().some((construct: any) => construct.kind === 'NetworkPolicy' && construct.name === 'key-server')).toBe(false);
+    expect(admits(policies[0], peerIn('key-server', prometheusPod), 'metrics')).toBe(true);
+  });
+
+  test('monitors a key server imported from dist/ whose pods a policy isolates, by asking it for a policy of its own', () => {
+    const objects = synthesize((scope) => {
+      const keyServer = KeyServerApp.fromAttributes(scope, 'key-server', { isolatedByNetworkPolicy: true });
+      new StandaloneMonitoring(scope, 'monitoring', { keyServer, runbookBaseUrl });
+    });
+    const allow = only(objects, 'NetworkPolicy', 'key-server-allow-metrics');
+    expect(admits(allow, peerIn('key-server', prometheusPod), 'metrics')).toBe(true);
+    expect(admits(allow, peerIn('key-server', prometheusPod), 'https')).toBe(false);
+    expectStrictlyValid(objects);
+  });
+
+  test('discovers the whole cluster, kubelets included, with DiscoveryScope.cluster()', () => {
+    let monitoring!: StandaloneMonitoring;
+    const objects = synthesize((scope) => {
+      monitoring = new StandaloneMonitoring(scope, 'monitoring', { keyServer: KeyServerApp.fromAttributes(scope, 'key-server'), runbookBaseUrl, discovery: DiscoveryScope.cluster() });
+    });
+    expect(only(objects, 'ClusterRole', 'prometheus').metadata.name).toBe('prometheus');
+    expect(monitoring.prometheusConfig.scrape_configs.map((job) => job.job_name)).toContain('kubernetes-cadvisor');
+    const discoveryJobs = monitoring.prometheusConfig.scrape_configs.filter((job) => job.job_name.startsWith('kubernetes-'));
+    expect(discoveryJobs.flatMap((job) => job.kubernetes_sd_configs as object[])).toEqual([{ role: 'endpointslice' }, { role: 'pod' }, { role: 'node' }]);
+  });
+
+  test('discovers the monitoring and key server namespaces by default, or the namespaces it is given', () => {
+    const namespacesOf = (options: Options) => {
+      let monitoring!: StandaloneMonitoring;
+      synthesize((scope) => {
+        monitoring = new StandaloneMonitoring(scope, 'monitoring', { keyServer: KeyServerApp.fromAttributes(scope, 'key-server'), runbookBaseUrl, ...options });
+      });
+      return monitoring.rbac.watchedNamespaces;
+    };
+    expect(namespacesOf({ namespace: 'monitoring', caSecret: { name: 'ca', key: 'ca.crt' } })).toEqual(['monitoring', 'key-server']);
+    expect(namespacesOf({ discovery: DiscoveryScope.namespaces(['key-server', 'kube-state-metrics']) })).toEqual(['key-server', 'kube-state-metrics']);
+  });
+
+  test.each<[string, Options, RegExp]>([
+    ['a namespace that is no DNS label', { namespace: 'Monitoring' }, /^namespace must be a DNS label/],
+    ['another namespace without a CA Secret there', { namespace: 'monitoring' }, /^caSecret is required when namespace \('monitoring'\) differs from the key server's \('key-server'\)/],
+    ['a discovery scope that is no DiscoveryScope', { discovery: 'cluster' as never }, /^scope must be DiscoveryScope/],
+    ['an image without a registry', { images: { prometheus: 'prometheus/prometheus:v3.13.5' } }, /^images\.prometheus must be .*it names no registry/],
+  ])('refuses %s, naming the prop', (_, options, message) => {
+    expect(() => synthesize((scope) => {
+      new StandaloneMonitoring(scope, 'monitoring', { keyServer: KeyServerApp.fromAttributes(scope, 'key-server'), runbookBaseUrl, ...options });
+    })).toThrow(message);
+  });
+});
