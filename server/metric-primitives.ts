@@ -1,6 +1,11 @@
 // Counters and histograms with pre-bound label children that cost one array write per request, exposed through a
 // prom-client Registry. prom-client's own children re-hash their labels and allocate on every inc/observe, which
 // showed up as several percent of CPU per key request in a profile; scrapes are rare, requests are not.
+//
+// Two things used here are prom-client internals, not its public API: the Registry formats a metric's
+// `getForPromString()` when it has one, and caches the formatting of a value's `sharedLabels` per object. So the
+// dependency is pinned to the exact release they were verified against (package.json), and
+// test/server/metric-primitives.test.ts fails, naming which, when an upgrade stops doing either.
 import type { Metric, Registry } from 'prom-client';
 
 /** A counter series bound to fixed label values. */

@@ -1,4 +1,6 @@
 // BoundCounter and BoundHistogram must expose exactly what prom-client's Counter and Histogram would.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { BoundCounter, BoundHistogram } from '../../server/metric-primitives';
 
@@ -77,5 +79,43 @@ describe('BoundCounter', () => {
     const registry = new Registry();
     new BoundCounter({ name: 'c', help: 'C.' }, registry);
     expect(() => new BoundCounter({ name: 'c', help: 'C.' }, registry)).toThrow('already been registered');
+  });
+});
+
+/**
+ * The prom-client internals the fast /metrics path relies on (see metric-primitives.ts). An upgrade that changes them
+ * would still render correct text (through `get()`, which the tests above compare), only slower, and silently: these
+ * checks make it fail here instead, naming what changed, until the pin in package.json moves with a fresh check.
+ */
+describe('the prom-client internals BoundCounter and BoundHistogram rely on', () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const pinned = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies['prom-client'];
+
+  it('are those of the one release package.json pins exactly, which is the release installed', () => {
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect((JSON.parse(fs.readFileSync(require.resolve('prom-client/package.json'), 'utf8')) as { version: string }).version).toBe(pinned);
+  });
+
+  it('include the Registry formatting a metric through getForPromString() when it has one', async () => {
+    const registry = new Registry();
+    const counter = new BoundCounter({ name: 'calls_total', help: 'Calls.', labelNames: ['a'] }, registry);
+    counter.labels('x').inc();
+    const fast = jest.spyOn(counter, 'getForPromString');
+    const slow = jest.spyOn(counter, 'get');
+    await registry.metrics();
+    if (fast.mock.calls.length === 0) throw new Error(`prom-client ${pinned}'s Registry no longer calls getForPromString(): the /metrics fast path is gone; see metric-primitives.ts`);
+    expect(slow).not.toHaveBeenCalled();
+  });
+
+  it('include the Registry formatting sharedLabels beside each value\'s own labels', async () => {
+    const registry = new Registry();
+    const histogram = new BoundHistogram({ name: 'h_seconds', help: 'H.', labelNames: ['code'], buckets: [1] }, registry);
+    histogram.labels('200').observe(0.5);
+    const values = histogram.getForPromString().values;
+    expect(values.every((value) => Object.keys(value.labels).every((label) => label === 'le') && value.sharedLabels?.code === '200')).toBe(true);
+    const text = await registry.metrics();
+    if (!text.includes('h_seconds_bucket{le="1",code="200"} 1')) {
+      throw new Error(`prom-client ${pinned}'s Registry no longer writes sharedLabels after a value's labels:\n${text}`);
+    }
   });
 });
