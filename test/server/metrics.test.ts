@@ -95,7 +95,7 @@ describe('metrics', () => {
     expect(oversized.status).toBe(431);
     const malformed = await rawExchange(running.addresses.port, 'NOT A REQUEST\r\n\r\n');
     expect(malformed.closedByServer).toBe(true);
-    expect(malformed.received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nConnection: close\r\n\r\n$/);
+    expect(malformed.received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: [0-9a-f-]{36}\r\n\r\n$/);
     const after = await scrape(running.url);
     expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '431' })).toBe(1);
     expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '400' })).toBe(1);
@@ -113,7 +113,7 @@ describe('metrics', () => {
       const oversized = `GET /key/16 HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'a'.repeat(10_000)}\r\n\r\n`;
       const received = await keepAliveExchange(server.addresses.port, secure, oversized);
       expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-      expect(received).toMatch(/\r\n\r\nok\nHTTP\/1\.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n$/);
+      expect(received).toMatch(/\r\n\r\nok\nHTTP\/1\.1 431 Request Header Fields Too Large\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: [0-9a-f-]{36}\r\n\r\n$/);
       const response = await fetchText(`${server.url}/metrics`);
       expect(sampleValue(parsePrometheusText(response.body), names.httpRequestsRejectedTotal, { code: '431' })).toBe(1);
     } finally {

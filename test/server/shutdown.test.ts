@@ -62,7 +62,7 @@ describe('graceful shutdown', () => {
   });
 
   it('closes idle keep-alive connections at once instead of waiting for their timeout', async () => {
-    const running = await startTestServer({ shutdownDelay: 0 }, { limits: { keepAliveTimeoutMs: 60_000 } });
+    const running = await startTestServer({ shutdownDelay: 0, keepAliveTimeout: 60 });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
     try {
       await Promise.all([fetchText(`${running.url}/key/8`, { agent }), fetchText(`${running.url}/key/8`, { agent })]);

@@ -1,0 +1,275 @@
+// One request and its answer, whichever protocol carries it: when an answer may be written, and how it is written.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { UnansweredReason } from './metrics';
+import type { RequestHead } from './request-head';
+
+/**
+ * Whether an answer written now would go straight to the client: `now`; `later` when the connection is still busy
+ * with earlier answers the client has not read (HTTP/1.1 pipelining, a full send buffer, an HTTP/2 session with too
+ * much unsent); `gone` when the connection or stream is closed and nobody can be answered.
+ */
+export type Readiness = 'now' | 'later' | 'gone';
+
+/** What the routes need from a request in flight; see {@link Http1Exchange} and {@link Http2Exchange}. */
+export interface Exchange {
+  readonly head: RequestHead;
+  /** The id echoed in `X-Request-Id` and logged with every line about this request. */
+  readonly requestId: string;
+  /** `performance.now()` when the request arrived. */
+  readonly startedAt: number;
+  /** True once the request is answered or counted as unanswered ({@link settle}), so nothing counts it twice. */
+  readonly settled: boolean;
+  /** Marks the request answered or given up, and drops what watched its connection for it. */
+  settle(): void;
+  readiness(): Readiness;
+  /** Why nobody can be answered once {@link readiness} is `gone`. */
+  goneReason(): UnansweredReason;
+  /** Calls `then(true)` once {@link readiness} is `now`, or `then(false)` once it is `gone`; exactly once. */
+  whenReady(then: (writable: boolean) => void): void;
+  /** Calls `then` if the connection or stream closes before the request settles (for answers that take a while). */
+  onGone(then: () => void): void;
+  /**
+   * Writes the whole answer. Header names are lower case; X-Request-Id is added here. `closeConnection` asks the
+   * client to stop using the connection after this answer: `Connection: close` over HTTP/1.1, GOAWAY over HTTP/2.
+   */
+  write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean): void;
+  /** Ends the exchange without an answer (an internal error after the headers went out). */
+  destroy(): void;
+}
+
+/**
+ * Most answer bytes an HTTP/2 session may hold unsent before new answers wait: a client that opens many streams and
+ * reads none cannot make the server generate and buffer keys for all of them. 64 KiB is about 28 answers of the
+ * default largest key (1024 bytes as hex) and one at a time of the largest allowed (65536).
+ */
+export const MAX_UNSENT_BYTES_PER_SESSION = 64 * 1024;
+
+/**
+ * Most requests an HTTP/1.1 connection may have waiting behind the one being answered. Requests parsed in one read
+ * (up to a 16 KiB TLS record of them) all arrive before any answer has gone; each waiting one holds Node's request
+ * and response objects. Past this the server stops answering on the connection (see routes.ts).
+ */
+export const MAX_PIPELINED_REQUESTS = 32;
+
+/** Per-connection bookkeeping, kept on the socket or session object under this symbol (no shared map). */
+const connectionStateKey = Symbol('keyServerConnectionState');
+
+/** What the server tracks for one HTTP/1.1 connection or HTTP/2 session beyond what Node does. */
+export interface ConnectionState {
+  /** Requests on this connection whose answer waits for {@link Readiness} `now`. */
+  waiting: number;
+  /** HTTP/2: answer bytes written to streams that have not closed yet. */
+  unsentBytes: number;
+  /** Callbacks to run when the connection closes or frees up; each removes itself once it has run its course. */
+  readonly waiters: Set<() => void>;
+  /** Requests in flight on this connection; 0 means idle (a candidate for closing at the connection cap). */
+  active: number;
+  /** `performance.now()` when the connection last finished a request (or opened). */
+  lastActiveAt: number;
+  /** The client's address, kept once per HTTP/2 session instead of read through the session's socket per stream. */
+  remoteAddress?: string;
+  /** Set when the server stops answering on this connection (too deep a pipeline), for counting what is left unanswered. */
+  refusing?: 'pipeline_limit';
+}
+
+/** The state of the connection a socket or session carries, created on first use. */
+export function connectionStateOf(owner: Socket | ServerHttp2Session): ConnectionState {
+  const holder = owner as unknown as { [connectionStateKey]?: ConnectionState };
+  let state = holder[connectionStateKey];
+  if (state === undefined) {
+    state = { waiting: 0, unsentBytes: 0, waiters: new Set(), active: 0, lastActiveAt: performance.now() };
+    holder[connectionStateKey] = state;
+  }
+  return state;
+}
+
+/** Runs every waiter of `state` (the connection closed, or something was sent and they may go now). */
+export function wakeWaiters(state: ConnectionState): void {
+  for (const waiter of [...state.waiters]) {
+    waiter();
+  }
+}
+
+/** An HTTP/1.x request on Node's `http` machinery (a plain HTTP server, or HTTP/1.1 negotiated on the TLS port). */
+export class Http1Exchange implements Exchange {
+  settled = false;
+  private goneWatcher: (() => void) | undefined;
+
+  constructor(
+    private readonly request: IncomingMessage,
+    private readonly response: ServerResponse,
+    readonly head: RequestHead,
+    readonly requestId: string,
+    readonly startedAt: number,
+  ) {
+    connectionStateOf(request.socket).active++;
+  }
+
+  readiness(): Readiness {
+    const socket = this.request.socket;
+    if (socket.destroyed || !socket.writable) {
+      return 'gone';
+    }
+    // No socket yet: an earlier pipelined request on this connection is still being answered. A full send buffer:
+    // the client is not reading. Either way an answer made now would only wait in memory.
+    if (this.response.socket === null || socket.writableNeedDrain) {
+      return 'later';
+    }
+    return 'now';
+  }
+
+  goneReason(): UnansweredReason {
+    return connectionStateOf(this.request.socket).refusing ?? 'client_gone';
+  }
+
+  whenReady(then: (writable: boolean) => void): void {
+    const socket = this.request.socket;
+    const state = connectionStateOf(socket);
+    state.waiting++;
+    let done = false;
+    const attempt = (): void => {
+      if (done) return;
+      const readiness = this.readiness();
+      if (readiness === 'later') {
+        wait();
+        return;
+      }
+      done = true;
+      state.waiting--;
+      state.waiters.delete(attempt);
+      then(readiness === 'now');
+    };
+    const wait = (): void => {
+      if (this.response.socket === null) {
+        this.response.once('socket', attempt);
+      } else {
+        socket.once('drain', attempt);
+      }
+    };
+    // The connection's close wakes every waiter (connections.ts), and the attempt then finds it gone.
+    state.waiters.add(attempt);
+    wait();
+  }
+
+  onGone(then: () => void): void {
+    const watcher = (): void => {
+      if (!this.settled) then();
+    };
+    this.goneWatcher = watcher;
+    connectionStateOf(this.request.socket).waiters.add(watcher);
+  }
+
+  settle(): void {
+    this.settled = true;
+    const state = connectionStateOf(this.request.socket);
+    state.active--;
+    state.lastActiveAt = performance.now();
+    if (this.goneWatcher !== undefined) {
+      state.waiters.delete(this.goneWatcher);
+      this.goneWatcher = undefined;
+    }
+  }
+
+  write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean): void {
+    const response = this.response;
+    response.writeHead(
+      status,
+      closeConnection ? { ...headers, 'x-request-id': this.requestId, connection: 'close' } : { ...headers, 'x-request-id': this.requestId },
+    );
+    // HEAD: Node's ServerResponse knows the method and drops the body, keeping Content-Length.
+    response.end(body);
+  }
+
+  destroy(): void {
+    this.response.destroy();
+  }
+}
+
+/** An HTTP/2 stream, answered through Node's stream API (the compatibility API costs about a third more CPU per request). */
+export class Http2Exchange implements Exchange {
+  settled = false;
+
+  private readonly connection: ConnectionState;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    session: ServerHttp2Session,
+    readonly head: RequestHead,
+    readonly requestId: string,
+    readonly startedAt: number,
+  ) {
+    this.connection = connectionStateOf(session);
+    this.connection.active++;
+  }
+
+  readiness(): Readiness {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed || stream.session === undefined || stream.session.destroyed) {
+      return 'gone';
+    }
+    return this.connection.unsentBytes < MAX_UNSENT_BYTES_PER_SESSION ? 'now' : 'later';
+  }
+
+  goneReason(): UnansweredReason {
+    return 'client_gone';
+  }
+
+  whenReady(then: (writable: boolean) => void): void {
+    const state = this.connection;
+    state.waiting++;
+    let done = false;
+    const attempt = (): void => {
+      if (done || this.readiness() === 'later') return;
+      done = true;
+      state.waiting--;
+      state.waiters.delete(attempt);
+      then(this.readiness() === 'now');
+    };
+    // Woken when one of the session's streams closes (its bytes went out) or the session goes (connections.ts).
+    state.waiters.add(attempt);
+    this.stream.once('close', attempt);
+  }
+
+  onGone(then: () => void): void {
+    this.stream.once('close', () => {
+      if (!this.settled) then();
+    });
+  }
+
+  settle(): void {
+    this.settled = true;
+    this.connection.active--;
+    this.connection.lastActiveAt = performance.now();
+  }
+
+  write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean): void {
+    const stream = this.stream;
+    const session = stream.session as ServerHttp2Session;
+    const state = this.connection;
+    const size = Buffer.byteLength(body);
+    // A fresh object: respond() adds to the one it is given, and the routes pass shared, frozen header objects.
+    const responseHeaders = { ...headers, ':status': status, 'x-request-id': this.requestId };
+    if (this.head.method === 'HEAD' || size === 0) {
+      stream.respond(responseHeaders, { endStream: true });
+    } else {
+      state.unsentBytes += size;
+      stream.once('close', () => {
+        state.unsentBytes -= size;
+        wakeWaiters(state);
+      });
+      stream.respond(responseHeaders);
+      stream.end(body);
+    }
+    if (closeConnection && !session.closed) {
+      // GOAWAY: streams already open finish, new ones go to another connection.
+      session.close();
+    }
+  }
+
+  destroy(): void {
+    this.stream.destroy();
+  }
+}

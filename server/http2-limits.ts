@@ -1,0 +1,38 @@
+// The HTTP/2 limits the server sets on purpose, each against a known abuse; test/server/http2-limits.test.ts shows each.
+import type { SecureServerOptions } from 'node:http2';
+
+/**
+ * Session options for `http2.createSecureServer`. Node's own defaults are generous (unlimited concurrent streams,
+ * 10 MB of session memory); these fit a server whose requests are a few hundred bytes of headers and no body.
+ *
+ * - `maxConcurrentStreams: 100`: what nghttp2, Go and most servers use; a client gets REFUSED_STREAM beyond it, and
+ *   with the connection cap it bounds the streams (each a few KiB of state) the process can hold.
+ * - `maxHeaderListSize: 8192`: the same 8 KiB as the HTTP/1.1 header limit, counted after HPACK decoding, so a few
+ *   bytes of indexed references cannot expand into megabytes of headers (an HPACK bomb).
+ * - `maxHeaderListPairs: 64`: headers per request (pseudo-headers included); a browser sends about 20.
+ * - `maxSessionMemory: 2` (MiB): nghttp2's buffers and the header blocks of one session; past it new streams are
+ *   refused with ENHANCE_YOUR_CALM instead of the process growing.
+ * - `maxSettings: 32` entries per SETTINGS frame; floods of SETTINGS or PING frames that the peer never reads the
+ *   acknowledgements of trip nghttp2's limit of 1,000 queued acknowledgements and the session is closed.
+ * - `maxSessionInvalidFrames: 100`, `maxSessionRejectedStreams: 100`: a session sending that many malformed frames, or
+ *   opening that many streams past the limit, is closed. Rapid reset (CVE-2023-44487, streams opened and cancelled
+ *   at once) meets nghttp2's reset-rate limit (1,000 burst, 33 a second) and a GOAWAY; no key is generated for a
+ *   stream cancelled before its answer (routes.ts checks the stream first).
+ * - `enablePush: false`: the server never pushes.
+ */
+export function http2SessionOptions(unknownProtocolTimeoutMs: number): SecureServerOptions {
+  return {
+    settings: {
+      maxConcurrentStreams: 100,
+      maxHeaderListSize: 8192,
+      enablePush: false,
+    },
+    maxHeaderListPairs: 64,
+    maxSessionMemory: 2,
+    maxSettings: 32,
+    maxSessionInvalidFrames: 100,
+    maxSessionRejectedStreams: 100,
+    // A TLS client that negotiated neither h2 nor http/1.1 gets as long as a slow header block, then is closed.
+    unknownProtocolTimeout: unknownProtocolTimeoutMs,
+  };
+}
