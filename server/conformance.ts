@@ -10,7 +10,14 @@ import type { RequestHead } from './request-head';
 export const MAX_IGNORED_BODY_BYTES = 1024;
 
 /** The statuses of a refusal before routing. */
-export type RefusalStatus = 400 | 405 | 413 | 417 | 501;
+export type RefusalStatus = 400 | 405 | 413 | 417 | 431 | 501;
+
+/**
+ * The largest header block a request may carry, in bytes: over HTTP/1.1 Node's parser enforces it as `maxHeaderSize`,
+ * over HTTP/2 {@link refusalOf} does, on the decoded list (after HPACK), so references to a few indexed bytes cannot
+ * expand into more. Keys need a few hundred bytes of headers.
+ */
+export const MAX_HEADER_BYTES = 8192;
 
 /** Why a request is refused before routing: the status, and a message that tells the client what to change. */
 export interface Refusal {
@@ -25,6 +32,7 @@ const HOST_REPEATED: Refusal = Object.freeze({ status: 400, message: 'Bad reques
 const FRAMING_REFUSED: Refusal = Object.freeze({ status: 400, message: 'Bad request: Transfer-Encoding must end in chunked' });
 const CODING_REFUSED: Refusal = Object.freeze({ status: 501, message: 'Transfer coding not implemented: only chunked is understood' });
 const BODY_REFUSED: Refusal = Object.freeze({ status: 413, message: 'Content too large: requests to this server carry no body' });
+const HEADERS_REFUSED: Refusal = Object.freeze({ status: 431, message: `Request header fields too large: at most ${MAX_HEADER_BYTES} bytes` });
 const EXPECTATION_REFUSED: Refusal = Object.freeze({ status: 417, message: 'Expectation failed: only 100-continue is understood' });
 
 /**
@@ -37,12 +45,16 @@ const EXPECTATION_REFUSED: Refusal = Object.freeze({ status: 417, message: 'Expe
  *   codings before chunked: 501 (§6.1); chunked alone: a body of unknown length where none belongs, 413.
  * - A declared body over {@link MAX_IGNORED_BODY_BYTES}: 413.
  * - An Expect other than 100-continue: 417 (RFC 9110 §10.1.1).
+ * - An HTTP/2 header list over {@link MAX_HEADER_BYTES} once decoded: 431 (HTTP/1.1's parser refuses it first).
  *
  * Every refusal closes the connection: after a request framed wrongly, where the next one starts is unknown.
  */
 export function refusalOf(head: RequestHead): Refusal | undefined {
   if (head.method === 'CONNECT') {
     return CONNECT_REFUSED;
+  }
+  if (head.headerListSize !== undefined && head.headerListSize > MAX_HEADER_BYTES) {
+    return HEADERS_REFUSED;
   }
   const protocol = head.protocol;
   if (protocol !== 'HTTP/1.1' && protocol !== 'HTTP/2' && protocol !== 'HTTP/1.0') {

@@ -2,6 +2,7 @@
 // closing them at shutdown.
 import type { ServerHttp2Session } from 'node:http2';
 import type { Server as NetServer, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { connectionStateOf, wakeWaiters, type ConnectionState } from './exchange';
 import type { ConnectionCutReason, ServerMetrics } from './metrics';
@@ -14,7 +15,7 @@ export interface ConnectionTrackerOptions {
   readonly maxConnections: number;
   /** Whether the listener speaks TLS (HTTP/1.1 or HTTP/2 after the handshake) or plain HTTP/1.x from the first byte. */
   readonly secure: boolean;
-  /** Milliseconds a connection may hold unsent bytes without any of them leaving before it is closed. */
+  /** Milliseconds a connection may hold output with no byte of it leaving before it is closed. */
   readonly sendTimeoutMs: number;
   /** How often the send timeout is checked, in milliseconds. @default 1000 */
   readonly sweepIntervalMs?: number;
@@ -33,64 +34,83 @@ export interface ConnectionTracker {
   stop(): void;
 }
 
-/** What the send-timeout sweep remembers of a socket between two looks. */
-interface SendProgress {
-  /** Bytes libuv held unsent at the last look. */
-  queued: number;
-  /** `performance.now()` since when that amount has not moved, or undefined while nothing is stuck. */
-  stuckSince: number | undefined;
-}
-
-/** The private libuv handle every net.Socket has; its `writeQueueSize` is what Node's own socket timeout reads too. */
-interface SocketWithHandle extends Socket {
-  readonly _handle?: { readonly writeQueueSize?: number } | null;
+/** What the send-timeout sweep remembers of a connection between two looks. */
+export interface SendProgress {
+  /** Bytes the connection had handed to the kernel at the last look (TLS records included). */
+  readonly bytesWritten: number;
+  /** `performance.now()` since when output has been waiting with no byte leaving, or undefined while none waits. */
+  readonly stuckSince: number | undefined;
 }
 
 /**
- * Bytes written to `socket` that the kernel has not taken yet. Non-zero only while the kernel send buffer is full,
- * that is while the client does not read; Node's own `socket.setTimeout` uses the same field to tell a stuck write
- * from a slow one. Every TLS and HTTP/2 write ends on this raw TCP handle, so one test covers all protocols.
+ * One step of the send timeout, pure: given the last look, the kernel's byte count now, and whether the server holds
+ * output for the connection (bytes buffered, answers unsent, requests waiting for the connection), the next look and
+ * whether no byte has left for `timeoutMs` while output waited. A client that reads, however slowly, keeps the count
+ * moving and is never cut.
  */
-export function unsentBytes(socket: Socket): number {
-  return (socket as SocketWithHandle)._handle?.writeQueueSize ?? 0;
-}
-
-/**
- * One step of the send timeout, pure: the progress after a look at `queued` bytes at `now`, and whether the
- * connection has been stuck for `timeoutMs` (nothing left the socket in all that time while bytes waited).
- */
-export function sendProgress(previous: SendProgress, queued: number, now: number, timeoutMs: number): { progress: SendProgress; timedOut: boolean } {
-  if (queued === 0) {
-    return { progress: { queued, stuckSince: undefined }, timedOut: false };
+export function sendProgress(
+  previous: SendProgress,
+  bytesWritten: number,
+  outputWaiting: boolean,
+  now: number,
+  timeoutMs: number,
+): { progress: SendProgress; timedOut: boolean } {
+  if (!outputWaiting) {
+    return { progress: { bytesWritten, stuckSince: undefined }, timedOut: false };
   }
-  if (queued !== previous.queued || previous.stuckSince === undefined) {
-    return { progress: { queued, stuckSince: now }, timedOut: false };
+  if (bytesWritten !== previous.bytesWritten || previous.stuckSince === undefined) {
+    return { progress: { bytesWritten, stuckSince: now }, timedOut: false };
   }
   return { progress: previous, timedOut: now - previous.stuckSince >= timeoutMs };
+}
+
+/** One accepted TCP connection: its send progress, and what HTTP made of it once known. */
+interface TrackedSocket {
+  progress: SendProgress;
+  http: HttpConnection | undefined;
+}
+
+/**
+ * The raw TCP socket under a TLS socket (Node keeps it as `_parent`; an HTTP/2 session's socket proxy passes it
+ * through). Its `bytesWritten` counts every byte handed to the kernel, TLS records and HTTP/2 frames included.
+ */
+function rawSocketOf(socket: Socket): Socket {
+  return (socket as Socket & { readonly _parent?: Socket })._parent ?? socket;
 }
 
 /**
  * Wires `server` so that it never holds more than `maxConnections` TCP connections. At the cap, the HTTP connection
  * idle for longest (no request in flight or waiting) is closed to admit the new one; a pod behind a load balancer
  * then keeps serving new clients however many idle keep-alive connections others leave open. With none idle the new
- * connection is closed unanswered (cheap: no TLS handshake happens). Every connection whose unsent bytes do not move
- * for `sendTimeoutMs` is destroyed: a client that stops reading frees its memory in bounded time.
+ * connection is closed unanswered (cheap: no TLS handshake happens). A connection holding output of which no byte
+ * leaves for `sendTimeoutMs` (the client stopped reading, or stopped granting HTTP/2 flow-control window) is
+ * destroyed, so whatever it holds is freed in bounded time.
  */
 export function trackConnections(server: NetServer, options: ConnectionTrackerOptions): ConnectionTracker {
   const { metrics, maxConnections, sendTimeoutMs } = options;
-  const sockets = new Map<Socket, SendProgress>();
+  const sockets = new Map<Socket, TrackedSocket>();
   const httpConnections = new Set<HttpConnection>();
 
   function stateOf(connection: HttpConnection): ConnectionState {
     return connection.kind === 'http1' ? connectionStateOf(connection.socket) : connectionStateOf(connection.session);
   }
 
-  function closeConnection(connection: HttpConnection): void {
-    if (connection.kind === 'http1') {
-      connection.socket.destroy();
-    } else {
-      connection.session.close();
+  /** Whether the server holds output for the connection: buffered bytes, unsent answers, requests waiting for it. */
+  function outputWaiting(connection: HttpConnection): boolean {
+    const state = stateOf(connection);
+    if (state.waiting > 0) {
+      return true;
     }
+    return connection.kind === 'http1' ? connection.socket.writableLength > 0 : state.unsentBytes > 0;
+  }
+
+  function isIdle(connection: HttpConnection): boolean {
+    const state = stateOf(connection);
+    return state.active === 0 && state.waiting === 0;
+  }
+
+  function isClosing(connection: HttpConnection): boolean {
+    return connection.kind === 'h2' ? connection.session.closed || connection.session.destroyed : connection.socket.destroyed;
   }
 
   /** The HTTP connection idle for longest, or undefined when every one has a request in flight or waiting. */
@@ -98,16 +118,20 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
     let oldest: HttpConnection | undefined;
     let oldestAt = Number.POSITIVE_INFINITY;
     for (const connection of httpConnections) {
-      const state = stateOf(connection);
-      if (state.active === 0 && state.waiting === 0 && state.lastActiveAt < oldestAt && !isClosing(connection)) {
+      const lastActiveAt = stateOf(connection).lastActiveAt;
+      if (lastActiveAt < oldestAt && isIdle(connection) && !isClosing(connection)) {
         oldest = connection;
-        oldestAt = state.lastActiveAt;
+        oldestAt = lastActiveAt;
       }
     }
     return oldest;
   }
 
-  function addHttpConnection(connection: HttpConnection, closeEmitter: NodeJS.EventEmitter): void {
+  function addHttpConnection(connection: HttpConnection, socket: Socket, closeEmitter: NodeJS.EventEmitter): void {
+    const tracked = sockets.get(rawSocketOf(socket));
+    if (tracked !== undefined) {
+      tracked.http = connection;
+    }
     httpConnections.add(connection);
     closeEmitter.once('close', () => {
       httpConnections.delete(connection);
@@ -125,9 +149,13 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
         return;
       }
       metrics.recordConnectionCut('idle_evicted');
-      closeConnection(idle);
+      if (idle.kind === 'http1') {
+        idle.socket.destroy();
+      } else {
+        idle.session.close();
+      }
     }
-    sockets.set(socket, { queued: 0, stuckSince: undefined });
+    sockets.set(socket, { progress: { bytesWritten: 0, stuckSince: undefined }, http: undefined });
     metrics.connectionOpened();
     socket.once('close', () => {
       sockets.delete(socket);
@@ -135,34 +163,35 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
     });
     if (!options.secure) {
       metrics.recordConnectionProtocol('http/1.1');
-      addHttpConnection({ kind: 'http1', socket }, socket);
+      addHttpConnection({ kind: 'http1', socket }, socket, socket);
     }
   });
   // HTTP/1.x over TLS: the TLS socket is what the HTTP machinery and the requests see. HTTP/2: the session.
   server.on('secureConnection', (socket: TLSSocket) => {
     if (socket.alpnProtocol !== 'h2') {
       metrics.recordConnectionProtocol('http/1.1');
-      addHttpConnection({ kind: 'http1', socket }, socket);
+      addHttpConnection({ kind: 'http1', socket }, socket, socket);
     }
   });
   server.on('session', (session: ServerHttp2Session) => {
     metrics.recordConnectionProtocol('h2');
-    addHttpConnection({ kind: 'h2', session }, session);
+    addHttpConnection({ kind: 'h2', session }, session.socket as Socket, session);
   });
 
-  const sweepIntervalMs = options.sweepIntervalMs ?? 1000;
   const sweep = setInterval(() => {
     const now = performance.now();
-    for (const [socket, previous] of sockets) {
-      const { progress, timedOut } = sendProgress(previous, unsentBytes(socket), now, sendTimeoutMs);
+    for (const [socket, tracked] of sockets) {
+      if (tracked.http === undefined) {
+        continue; // still in its TLS handshake: the handshake timeout covers it
+      }
+      const { progress, timedOut } = sendProgress(tracked.progress, socket.bytesWritten, outputWaiting(tracked.http), now, sendTimeoutMs);
+      tracked.progress = progress;
       if (timedOut) {
         metrics.recordConnectionCut('send_timeout');
         socket.destroy();
-      } else if (progress !== previous) {
-        sockets.set(socket, progress);
       }
     }
-  }, sweepIntervalMs);
+  }, options.sweepIntervalMs ?? 1000);
   sweep.unref();
 
   return {
@@ -173,7 +202,7 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
       for (const connection of httpConnections) {
         if (connection.kind === 'h2') {
           connection.session.close();
-        } else if (stateOf(connection).active === 0 && stateOf(connection).waiting === 0) {
+        } else if (isIdle(connection)) {
           connection.socket.destroy();
         }
       }
@@ -183,16 +212,9 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
         metrics.recordConnectionCut(reason);
         socket.destroy();
       }
-      for (const connection of httpConnections) {
-        if (connection.kind === 'h2') connection.session.destroy();
-      }
     },
     stop() {
       clearInterval(sweep);
     },
   };
-}
-
-function isClosing(connection: HttpConnection): boolean {
-  return connection.kind === 'h2' ? connection.session.closed || connection.session.destroyed : connection.socket.destroyed;
 }

@@ -1,8 +1,9 @@
 // One request and its answer, whichever protocol carries it: when an answer may be written, and how it is written.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import { constants as http2Constants, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Handler } from './metric-names';
 import type { UnansweredReason } from './metrics';
 import type { RequestHead } from './request-head';
 
@@ -32,12 +33,29 @@ export interface Exchange {
   /** Calls `then` if the connection or stream closes before the request settles (for answers that take a while). */
   onGone(then: () => void): void;
   /**
-   * Writes the whole answer. Header names are lower case; X-Request-Id is added here. `closeConnection` asks the
-   * client to stop using the connection after this answer: `Connection: close` over HTTP/1.1, GOAWAY over HTTP/2.
+   * Writes the whole answer and tells `report` whether it reached the client's connection. Header names are lower
+   * case; X-Request-Id is added here. `closeConnection` asks the client to stop using the connection after this
+   * answer: `Connection: close` over HTTP/1.1, GOAWAY over HTTP/2.
    */
-  write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean): void;
+  write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean, route: AnswerRoute, report: DeliveryReport): void;
+  /** `performance.now()` when the answer was written. */
+  readonly answeredAt: number;
   /** Ends the exchange without an answer (an internal error after the headers went out). */
   destroy(): void;
+}
+
+/** The route an answer came from, or `refused` for a refusal before routing. */
+export type AnswerRoute = Handler | 'refused';
+
+/**
+ * Where an exchange reports what became of its answer. Over HTTP/1.1 at once: an answer is written only when the
+ * socket takes it without waiting (see {@link Readiness}), so written is delivered to the kernel. Over HTTP/2 when
+ * the stream closes: a stream closed without error carried the whole answer; one reset first (a client cancelling,
+ * rapid reset) did not, and is not counted as answered.
+ */
+export interface DeliveryReport {
+  delivered(exchange: Exchange, route: AnswerRoute, status: number): void;
+  lost(exchange: Exchange): void;
 }
 
 /**
@@ -53,6 +71,8 @@ export const MAX_UNSENT_BYTES_PER_SESSION = 64 * 1024;
  * and response objects. Past this the server stops answering on the connection (see routes.ts).
  */
 export const MAX_PIPELINED_REQUESTS = 32;
+
+const NO_ERROR = http2Constants.NGHTTP2_NO_ERROR;
 
 /** Per-connection bookkeeping, kept on the socket or session object under this symbol (no shared map). */
 const connectionStateKey = Symbol('keyServerConnectionState');
@@ -96,6 +116,7 @@ export function wakeWaiters(state: ConnectionState): void {
 /** An HTTP/1.x request on Node's `http` machinery (a plain HTTP server, or HTTP/1.1 negotiated on the TLS port). */
 export class Http1Exchange implements Exchange {
   settled = false;
+  answeredAt = 0;
   private goneWatcher: (() => void) | undefined;
 
   constructor(
@@ -173,14 +194,16 @@ export class Http1Exchange implements Exchange {
     }
   }
 
-  write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean): void {
+  write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean, route: AnswerRoute, report: DeliveryReport): void {
     const response = this.response;
+    this.answeredAt = performance.now();
     response.writeHead(
       status,
       closeConnection ? { ...headers, 'x-request-id': this.requestId, connection: 'close' } : { ...headers, 'x-request-id': this.requestId },
     );
     // HEAD: Node's ServerResponse knows the method and drops the body, keeping Content-Length.
     response.end(body);
+    report.delivered(this, route, status);
   }
 
   destroy(): void {
@@ -191,6 +214,7 @@ export class Http1Exchange implements Exchange {
 /** An HTTP/2 stream, answered through Node's stream API (the compatibility API costs about a third more CPU per request). */
 export class Http2Exchange implements Exchange {
   settled = false;
+  answeredAt = 0;
 
   private readonly connection: ConnectionState;
 
@@ -245,21 +269,27 @@ export class Http2Exchange implements Exchange {
     this.connection.lastActiveAt = performance.now();
   }
 
-  write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean): void {
+  write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean, route: AnswerRoute, report: DeliveryReport): void {
     const stream = this.stream;
     const session = stream.session as ServerHttp2Session;
     const state = this.connection;
-    const size = Buffer.byteLength(body);
+    const size = this.head.method === 'HEAD' ? 0 : Buffer.byteLength(body);
+    this.answeredAt = performance.now();
+    state.unsentBytes += size;
+    stream.once('close', () => {
+      state.unsentBytes -= size;
+      if (stream.rstCode === NO_ERROR) {
+        report.delivered(this, route, status);
+      } else {
+        report.lost(this);
+      }
+      wakeWaiters(state);
+    });
     // A fresh object: respond() adds to the one it is given, and the routes pass shared, frozen header objects.
     const responseHeaders = { ...headers, ':status': status, 'x-request-id': this.requestId };
-    if (this.head.method === 'HEAD' || size === 0) {
+    if (size === 0) {
       stream.respond(responseHeaders, { endStream: true });
     } else {
-      state.unsentBytes += size;
-      stream.once('close', () => {
-        state.unsentBytes -= size;
-        wakeWaiters(state);
-      });
       stream.respond(responseHeaders);
       stream.end(body);
     }

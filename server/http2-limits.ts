@@ -1,5 +1,6 @@
 // The HTTP/2 limits the server sets on purpose, each against a known abuse; test/server/http2-limits.test.ts shows each.
 import type { SecureServerOptions } from 'node:http2';
+import { MAX_HEADER_BYTES } from './conformance';
 
 /**
  * Session options for `http2.createSecureServer`. Node's own defaults are generous (unlimited concurrent streams,
@@ -7,8 +8,9 @@ import type { SecureServerOptions } from 'node:http2';
  *
  * - `maxConcurrentStreams: 100`: what nghttp2, Go and most servers use; a client gets REFUSED_STREAM beyond it, and
  *   with the connection cap it bounds the streams (each a few KiB of state) the process can hold.
- * - `maxHeaderListSize: 8192`: the same 8 KiB as the HTTP/1.1 header limit, counted after HPACK decoding, so a few
- *   bytes of indexed references cannot expand into megabytes of headers (an HPACK bomb).
+ * - `maxHeaderListSize: 8192`: the same 8 KiB as the HTTP/1.1 header limit, advertised to clients. Node does not
+ *   enforce it on what it receives, so the routes refuse a larger decoded list with 431 (conformance.ts): a few bytes
+ *   of HPACK references to one indexed field cannot buy a request with more.
  * - `maxHeaderListPairs: 64`: headers per request (pseudo-headers included); a browser sends about 20.
  * - `maxSessionMemory: 2` (MiB): nghttp2's buffers and the header blocks of one session; past it new streams are
  *   refused with ENHANCE_YOUR_CALM instead of the process growing.
@@ -24,7 +26,7 @@ export function http2SessionOptions(unknownProtocolTimeoutMs: number): SecureSer
   return {
     settings: {
       maxConcurrentStreams: 100,
-      maxHeaderListSize: 8192,
+      maxHeaderListSize: MAX_HEADER_BYTES,
       enablePush: false,
     },
     maxHeaderListPairs: 64,

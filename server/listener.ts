@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { Server as NetServer, Socket } from 'node:net';
-import { refusalOf } from './conformance';
+import { MAX_HEADER_BYTES, refusalOf } from './conformance';
 import { trackConnections, type ConnectionTracker } from './connections';
 import { connectionStateOf } from './exchange';
 import { http2SessionOptions } from './http2-limits';
@@ -37,7 +37,7 @@ export const DEFAULT_LIMITS: ServerLimits = Object.freeze({
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   timeoutCheckIntervalMs: 1_000,
-  maxHeaderSize: 8192,
+  maxHeaderSize: MAX_HEADER_BYTES,
   sendTimeoutMs: 10_000,
 });
 

@@ -21,6 +21,12 @@ export interface RequestHead {
   readonly expect?: string;
   /** The client's address as the socket reports it (an IPv4-mapped IPv6 address on a dual-stack listener). */
   readonly remoteAddress: string;
+  /**
+   * HTTP/2: the decoded header list size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (name + value + 32 per field,
+   * RFC 9113 §6.5.2). Node advertises the limit but does not enforce it on what it receives. HTTP/1.x: undefined
+   * (Node's parser enforces `maxHeaderSize` itself).
+   */
+  readonly headerListSize?: number;
 }
 
 /**
@@ -77,8 +83,11 @@ export function readHttp1Head(request: IncomingMessage): RequestHead {
   };
 }
 
-/** Reads an HTTP/2 stream's head from the header object Node decoded (names are lower case there). */
-export function readHttp2Head(headers: IncomingHttpHeaders, remoteAddress: string | undefined): RequestHead {
+/**
+ * Reads an HTTP/2 stream's head from the header object Node decoded (names are lower case there), and the size of
+ * the decoded list from `rawHeaders` (Node's flat `[name, value, ...]`), when given.
+ */
+export function readHttp2Head(headers: IncomingHttpHeaders, remoteAddress: string | undefined, rawHeaders?: readonly string[]): RequestHead {
   return {
     protocol: 'HTTP/2',
     method: single(headers[':method']) ?? '',
@@ -91,7 +100,17 @@ export function readHttp2Head(headers: IncomingHttpHeaders, remoteAddress: strin
     transferEncoding: single(headers['transfer-encoding']),
     expect: single(headers.expect),
     remoteAddress: remoteAddress ?? '',
+    headerListSize: rawHeaders === undefined ? undefined : headerListSize(rawHeaders),
   };
+}
+
+/** The HTTP/2 size of a header list: each field's name and value lengths plus 32 (RFC 9113 §6.5.2, RFC 7541 §4.1). */
+export function headerListSize(rawHeaders: readonly string[]): number {
+  let size = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    size += rawHeaders[index].length + (rawHeaders[index + 1]?.length ?? 0) + 32;
+  }
+  return size;
 }
 
 function join(previous: string | undefined, value: string): string {

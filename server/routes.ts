@@ -5,8 +5,16 @@ import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 
 import { performance } from 'node:perf_hooks';
 import { AUTH_REALM, type Authenticator } from './auth';
 import type { Config } from './config';
-import { originForm, refusalOf, type Refusal } from './conformance';
-import { connectionStateOf, Http1Exchange, Http2Exchange, MAX_PIPELINED_REQUESTS, type ConnectionState, type Exchange } from './exchange';
+import { originForm, refusalOf, type Refusal, type RefusalStatus } from './conformance';
+import {
+  connectionStateOf,
+  Http1Exchange,
+  Http2Exchange,
+  MAX_PIPELINED_REQUESTS,
+  type ConnectionState,
+  type DeliveryReport,
+  type Exchange,
+} from './exchange';
 import { encodedLength, invalidLengthMessage, parseKeyFormat, parseLength, type KeyFormat, type RandomPool } from './keys';
 import type { Logger } from './logger';
 import { handlers, type Handler } from './metric-names';
@@ -44,7 +52,7 @@ export interface RequestHandler {
   /** The listener for Node's HTTP/1.x machinery. */
   readonly http1: RequestListener;
   /** The listener for HTTP/2 streams. */
-  readonly http2: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+  readonly http2: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
   /** Requests waiting for their connection or for a slow answer (fault latency, a /metrics render). */
   readonly pending: ReadonlySet<Exchange>;
   /** Counts and logs every pending request as cut at the drain deadline (the server then closes the connections). */
@@ -132,16 +140,36 @@ export function createRequestHandler(dependencies: RouteDependencies, routes: Ro
     metrics.requestFinished();
   }
 
+  /**
+   * Counts each answer once it is known to have reached the client's connection (at once over HTTP/1.1, when the
+   * stream closes over HTTP/2), and an answer whose stream was reset first as unanswered. One object per handler,
+   * so no closure is made per request.
+   */
+  const report: DeliveryReport = {
+    delivered(exchange, route, code) {
+      const seconds = (exchange.answeredAt - exchange.startedAt) / 1000;
+      if (route === 'refused') {
+        metrics.recordRejectedRequest(code as RefusalStatus);
+      } else {
+        metrics.recordRequest(route, exchange.head.method, code, seconds);
+      }
+      if (config.accessLog) {
+        logRequest(exchange, route, code, seconds);
+      }
+    },
+    lost(exchange) {
+      metrics.recordUnanswered('client_gone');
+      if (config.accessLog) {
+        logger.info('request unanswered', { requestId: exchange.requestId, protocol: exchange.head.protocol, reason: 'client_gone' });
+      }
+    },
+  };
+
   /** Every routed answer ends here, exactly once per request. */
   function send(exchange: Exchange, handler: Handler, code: number, headers: OutgoingHttpHeaders, body: string): void {
     // Settled before writing: if anything below throws, the handler's catch knows the answer has begun.
     settle(exchange);
-    exchange.write(code, headers, body, dependencies.isDraining());
-    const seconds = (performance.now() - exchange.startedAt) / 1000;
-    metrics.recordRequest(handler, exchange.head.method, code, seconds);
-    if (config.accessLog) {
-      logRequest(exchange, handler, code, seconds);
-    }
+    exchange.write(code, headers, body, dependencies.isDraining(), handler, report);
   }
 
   function logRequest(exchange: Exchange, handler: Handler | 'refused', code: number, seconds: number): void {
@@ -225,11 +253,7 @@ export function createRequestHandler(dependencies: RouteDependencies, routes: Ro
     };
     settle(exchange);
     // HTTP/2 frames each stream on its own; over HTTP/1.x nothing after a badly framed request can be trusted.
-    exchange.write(refusal.status, headers, body, exchange.head.protocol !== 'HTTP/2' || dependencies.isDraining());
-    metrics.recordRejectedRequest(refusal.status);
-    if (config.accessLog) {
-      logRequest(exchange, 'refused', refusal.status, (performance.now() - exchange.startedAt) / 1000);
-    }
+    exchange.write(refusal.status, headers, body, exchange.head.protocol !== 'HTTP/2' || dependencies.isDraining(), 'refused', report);
   }
 
   /** Generates the key only now, when its answer can go straight out: no key is made for an answer nobody gets. */
@@ -441,6 +465,16 @@ export function createRequestHandler(dependencies: RouteDependencies, routes: Ro
     }
   }
 
+  /** HTTP/2 streams that arrived in this event-loop turn, answered together once the turn's reads are done. */
+  let arrivedStreams: Exchange[] = [];
+  function answerArrivedStreams(): void {
+    const batch = arrivedStreams;
+    arrivedStreams = [];
+    for (const exchange of batch) {
+      handle(exchange);
+    }
+  }
+
   function handle(exchange: Exchange): void {
     metrics.requestStarted();
     // The same as guarded(), written out: no closure per request on the hot path.
@@ -468,13 +502,21 @@ export function createRequestHandler(dependencies: RouteDependencies, routes: Ro
       const head = readHttp1Head(request);
       handle(new Http1Exchange(request, response, head, requestIdFor(head.requestId), startedAt));
     },
-    http2(stream, headers) {
+    http2(stream, headers, _flags, rawHeaders) {
       const startedAt = performance.now();
       // A client that resets a stream with an error code makes Node emit 'error' on it; nothing here needs it.
       stream.on('error', ignore);
       const session = stream.session as ServerHttp2Session;
-      const head = readHttp2Head(headers, connectionStateOf(session).remoteAddress);
-      handle(new Http2Exchange(stream, session, head, requestIdFor(head.requestId), startedAt));
+      const head = readHttp2Head(headers, connectionStateOf(session).remoteAddress, rawHeaders);
+      const exchange = new Http2Exchange(stream, session, head, requestIdFor(head.requestId), startedAt);
+      // Answered once everything that arrived with the request has been read: Node hands a stream over while it is
+      // still parsing the bytes that carried it, so a RST_STREAM sent right behind the HEADERS (rapid reset,
+      // CVE-2023-44487) is seen only later in the same read. Then the stream is gone and no key is made for it.
+      // One setImmediate per event-loop turn for every stream that arrived in it.
+      arrivedStreams.push(exchange);
+      if (arrivedStreams.length === 1) {
+        setImmediate(answerArrivedStreams);
+      }
     },
     pending,
     cutPending() {
