@@ -6,21 +6,26 @@ import { MAX_HEADER_BYTES } from './conformance';
  * Session options for `http2.createSecureServer`. Node's own defaults are generous (unlimited concurrent streams,
  * 10 MB of session memory); these fit a server whose requests are a few hundred bytes of headers and no body.
  *
- * - `maxConcurrentStreams: 100`: what nghttp2, Go and most servers use; a client gets REFUSED_STREAM beyond it, and
- *   with the connection cap it bounds the streams (each a few KiB of state) the process can hold.
+ * - `maxConcurrentStreams: 100`: what nghttp2, Go and most servers use; streams past it get REFUSED_STREAM, and with
+ *   the connection cap it bounds the streams (each a few KiB of state) the process can hold.
  * - `maxHeaderListSize: 8192`: the same 8 KiB as the HTTP/1.1 header limit, advertised to clients. Node does not
  *   enforce it on what it receives, so the routes refuse a larger decoded list with 431 (conformance.ts): a few bytes
  *   of HPACK references to one indexed field cannot buy a request with more.
- * - `maxHeaderListPairs: 64`: headers per request (pseudo-headers included); a browser sends about 20.
+ * - `maxHeaderListPairs: 64`: header fields per request, pseudo-headers included (a browser sends about 20); past it
+ *   Node resets the stream with ENHANCE_YOUR_CALM before decoding the rest (the 400 KB HPACK bomb).
  * - `maxSessionMemory: 2` (MiB): nghttp2's buffers and the header blocks of one session; past it new streams are
- *   refused with ENHANCE_YOUR_CALM instead of the process growing.
- * - `maxSettings: 32` entries per SETTINGS frame; floods of SETTINGS or PING frames that the peer never reads the
- *   acknowledgements of trip nghttp2's limit of 1,000 queued acknowledgements and the session is closed.
+ *   refused instead of the process growing.
+ * - `maxSettings: 32` entries per SETTINGS frame. Floods of SETTINGS or PING frames whose acknowledgements the peer
+ *   never reads trip nghttp2's limit on queued acknowledgements: the session is closed ("flooding detected") and
+ *   counted as `h2_abuse`.
  * - `maxSessionInvalidFrames: 100`, `maxSessionRejectedStreams: 100`: a session sending that many malformed frames, or
- *   opening that many streams past the limit, is closed. Rapid reset (CVE-2023-44487, streams opened and cancelled
- *   at once) meets nghttp2's reset-rate limit (1,000 burst, 33 a second) and a GOAWAY; no key is generated for a
- *   stream cancelled before its answer (routes.ts checks the stream first).
+ *   opening that many streams past the limit, is closed.
+ * - Rapid reset (CVE-2023-44487): nghttp2's reset-rate limit (a burst of 1,000, then 33 a second) ends the session
+ *   with GOAWAY, and the routes answer a stream only after the read that brought it, so a stream reset in the same
+ *   read gets no key (routes.ts).
  * - `enablePush: false`: the server never pushes.
+ *
+ * Each is shown by test/server/http2-limits.test.ts.
  */
 export function http2SessionOptions(unknownProtocolTimeoutMs: number): SecureServerOptions {
   return {
