@@ -57,12 +57,14 @@ export const FAULT_LATENCY_CAP = 60;
 /** The highest `--rate-limit` and `--rate-limit-burst`: anything above is no limit at all on one process. */
 export const RATE_LIMIT_CAP = 100_000;
 /**
- * The default `--max-connections`. An open TLS connection costs the server about 50 KiB; with the 55 MiB a started
- * server takes, 512 of them (each with its largest allowed backlog of unsent answers) stay under the pod's 96 MiB
- * memory request, which test/reliability/connection-flood.test.ts measures. One pod behind a load balancer needs far
- * fewer: load balancers multiplex requests onto a handful of keep-alive connections.
+ * The default `--max-connections`, measured against the pod's 96 MiB memory request: a started server takes 55 MiB,
+ * and a few thousand TLS handshakes leave Node 20 to 25 MiB larger however few stay open (a bare node:tls server does
+ * the same: OpenSSL and allocator churn). What is left holds 64 connections with their answers and requests in flight;
+ * test/reliability/connection-flood.test.ts shows 2,000 idle, 2,000 non-reading and a handshake flood staying under
+ * 96 MiB (128 connections reached 88 to 104 MiB). One pod needs few: a key takes microseconds, load balancers
+ * multiplex onto a few keep-alive connections, and at the cap stuck and idle connections are closed first.
  */
-export const DEFAULT_MAX_CONNECTIONS = 512;
+export const DEFAULT_MAX_CONNECTIONS = 64;
 /** The highest `--max-connections`: one file descriptor each, and far above what one pod's memory holds. */
 export const MAX_CONNECTIONS_CAP = 100_000;
 /**

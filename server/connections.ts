@@ -79,10 +79,10 @@ function rawSocketOf(socket: Socket): Socket {
 }
 
 /**
- * Wires `server` so that it never holds more than `maxConnections` TCP connections. At the cap, the HTTP connection
- * idle for longest (no request in flight or waiting) is closed to admit the new one; a pod behind a load balancer
- * then keeps serving new clients however many idle keep-alive connections others leave open. With none idle the new
- * connection is closed unanswered (cheap: no TLS handshake happens). A connection holding output of which no byte
+ * Wires `server` so that it never holds more than `maxConnections` TCP connections. At the cap, a connection whose
+ * client stopped reading, else the one idle for longest, is closed to admit the new one (see evictionCandidate): a pod
+ * behind a load balancer keeps serving new clients however many idle or stuck connections others leave open. With
+ * none of either the new connection is closed unanswered (cheap: no TLS handshake happens). A connection holding output of which no byte
  * leaves for `sendTimeoutMs` (the client stopped reading, or stopped granting HTTP/2 flow-control window) is
  * destroyed, so whatever it holds is freed in bounded time.
  */
@@ -104,27 +104,52 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
     return connection.kind === 'http1' ? connection.socket.writableLength > 0 : state.unsentBytes > 0;
   }
 
+  /** No request in flight or waiting, and nothing left to send. */
   function isIdle(connection: HttpConnection): boolean {
     const state = stateOf(connection);
-    return state.active === 0 && state.waiting === 0;
+    return state.active === 0 && state.waiting === 0 && !outputWaiting(connection);
   }
 
   function isClosing(connection: HttpConnection): boolean {
     return connection.kind === 'h2' ? connection.session.closed || connection.session.destroyed : connection.socket.destroyed;
   }
 
-  /** The HTTP connection idle for longest, or undefined when every one has a request in flight or waiting. */
-  function longestIdle(): HttpConnection | undefined {
-    let oldest: HttpConnection | undefined;
-    let oldestAt = Number.POSITIVE_INFINITY;
-    for (const connection of httpConnections) {
-      const lastActiveAt = stateOf(connection).lastActiveAt;
-      if (lastActiveAt < oldestAt && isIdle(connection) && !isClosing(connection)) {
-        oldest = connection;
-        oldestAt = lastActiveAt;
+  /**
+   * The connection to close to admit a new one at the cap: the one stuck longest (output waiting, no byte leaving at
+   * the sweep's last look: a client that stopped reading); else the idle one that never carried a request, oldest
+   * first (a port scan, a parked spare); else the one idle longest. Undefined when every connection is busy and moving.
+   * Stuck first: otherwise clients that never read would hold every slot, and a polite keep-alive client, idle
+   * between its requests, would be the one to go.
+   */
+  function evictionCandidate(): HttpConnection | undefined {
+    let best: HttpConnection | undefined;
+    let bestRank = Number.POSITIVE_INFINITY;
+    let bestSince = Number.POSITIVE_INFINITY;
+    for (const [socket, tracked] of sockets) {
+      const connection = tracked.http;
+      if (connection === undefined || isClosing(connection)) {
+        continue;
+      }
+      const state = stateOf(connection);
+      const stuckSince = tracked.progress.stuckSince;
+      let rank: number;
+      let since: number;
+      if (stuckSince !== undefined && socket.bytesWritten === tracked.progress.bytesWritten && outputWaiting(connection)) {
+        rank = 0;
+        since = stuckSince;
+      } else if (isIdle(connection)) {
+        rank = state.requests === 0 ? 1 : 2;
+        since = state.lastActiveAt;
+      } else {
+        continue;
+      }
+      if (rank < bestRank || (rank === bestRank && since < bestSince)) {
+        best = connection;
+        bestRank = rank;
+        bestSince = since;
       }
     }
-    return oldest;
+    return best;
   }
 
   function addHttpConnection(connection: HttpConnection, socket: Socket, closeEmitter: NodeJS.EventEmitter): void {
@@ -132,6 +157,8 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
     if (tracked !== undefined) {
       tracked.http = connection;
     }
+    // Created now, so a connection that never sends a request counts as idle since it opened.
+    stateOf(connection).lastActiveAt = performance.now();
     httpConnections.add(connection);
     closeEmitter.once('close', () => {
       httpConnections.delete(connection);
@@ -142,18 +169,15 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
 
   server.on('connection', (socket: Socket) => {
     if (sockets.size >= maxConnections) {
-      const idle = longestIdle();
-      if (idle === undefined) {
+      const candidate = evictionCandidate();
+      if (candidate === undefined) {
         metrics.recordConnectionCut('max_connections');
         socket.destroy();
         return;
       }
-      metrics.recordConnectionCut('idle_evicted');
-      if (idle.kind === 'http1') {
-        idle.socket.destroy();
-      } else {
-        idle.session.close();
-      }
+      // Destroyed, not closed gracefully: the slot is needed now, and an idle connection has nothing in flight.
+      metrics.recordConnectionCut(isIdle(candidate) ? 'idle_evicted' : 'send_timeout');
+      (candidate.kind === 'http1' ? candidate.socket : candidate.session).destroy();
     }
     sockets.set(socket, { progress: { bytesWritten: 0, stuckSince: undefined }, http: undefined });
     metrics.connectionOpened();

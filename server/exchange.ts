@@ -28,6 +28,13 @@ export interface Exchange {
   readiness(): Readiness;
   /** Why nobody can be answered once {@link readiness} is `gone`. */
   goneReason(): UnansweredReason;
+  /**
+   * Whether the request may wait for {@link readiness} `now`. When it may not, {@link decline} it: the connection
+   * already has as many waiting as it may hold.
+   */
+  mayWait(): boolean;
+  /** Ends the request unprocessed in a way the client may retry: REFUSED_STREAM over HTTP/2. */
+  decline(): void;
   /** Calls `then(true)` once {@link readiness} is `now`, or `then(false)` once it is `gone`; exactly once. */
   whenReady(then: (writable: boolean) => void): void;
   /** Calls `then` if the connection or stream closes before the request settles (for answers that take a while). */
@@ -60,17 +67,26 @@ export interface DeliveryReport {
 
 /**
  * Most answer bytes an HTTP/2 session may hold unsent before new answers wait: a client that opens many streams and
- * reads none cannot make the server generate and buffer keys for all of them. 64 KiB is about 28 answers of the
- * default largest key (1024 bytes as hex) and one at a time of the largest allowed (65536).
+ * reads none cannot make the server generate and buffer keys for all of them. 16 KiB is about 7 answers of the
+ * default largest key (1024 bytes as hex) and one at a time of larger ones; a reading client empties it in
+ * microseconds.
  */
-export const MAX_UNSENT_BYTES_PER_SESSION = 64 * 1024;
+export const MAX_UNSENT_BYTES_PER_SESSION = 16 * 1024;
 
 /**
  * Most requests an HTTP/1.1 connection may have waiting behind the one being answered. Requests parsed in one read
  * (up to a 16 KiB TLS record of them) all arrive before any answer has gone; each waiting one holds Node's request
- * and response objects. Past this the server stops answering on the connection (see routes.ts).
+ * and response objects (about 4 KiB). Past this the server stops answering on the connection (see routes.ts).
+ * Clients that pipeline at all (few do) keep well under it.
  */
-export const MAX_PIPELINED_REQUESTS = 32;
+export const MAX_PIPELINED_REQUESTS = 16;
+
+/**
+ * Most HTTP/2 streams of one session that may wait for the session's unsent answers to leave; past it a new stream is
+ * refused with REFUSED_STREAM, which tells the client it was not processed and may be retried. An open stream costs
+ * about 4 KiB, so a session that never reads holds a bounded few instead of its 32 concurrent ones.
+ */
+export const MAX_WAITING_STREAMS_PER_SESSION = 8;
 
 const NO_ERROR = http2Constants.NGHTTP2_NO_ERROR;
 
@@ -87,12 +103,14 @@ export interface ConnectionState {
   readonly waiters: Set<() => void>;
   /** Requests in flight on this connection; 0 means idle (a candidate for closing at the connection cap). */
   active: number;
+  /** Requests this connection has carried so far. */
+  requests: number;
   /** `performance.now()` when the connection last finished a request (or opened). */
   lastActiveAt: number;
   /** The client's address, kept once per HTTP/2 session instead of read through the session's socket per stream. */
   remoteAddress?: string;
   /** Set when the server stops answering on this connection (too deep a pipeline), for counting what is left unanswered. */
-  refusing?: 'pipeline_limit';
+  refusing?: 'backlog_limit';
 }
 
 /** The state of the connection a socket or session carries, created on first use. */
@@ -100,7 +118,7 @@ export function connectionStateOf(owner: Socket | ServerHttp2Session): Connectio
   const holder = owner as unknown as { [connectionStateKey]?: ConnectionState };
   let state = holder[connectionStateKey];
   if (state === undefined) {
-    state = { waiting: 0, unsentBytes: 0, waiters: new Set(), active: 0, lastActiveAt: performance.now() };
+    state = { waiting: 0, unsentBytes: 0, waiters: new Set(), active: 0, requests: 0, lastActiveAt: performance.now() };
     holder[connectionStateKey] = state;
   }
   return state;
@@ -126,7 +144,9 @@ export class Http1Exchange implements Exchange {
     readonly requestId: string,
     readonly startedAt: number,
   ) {
-    connectionStateOf(request.socket).active++;
+    const state = connectionStateOf(request.socket);
+    state.active++;
+    state.requests++;
   }
 
   readiness(): Readiness {
@@ -144,6 +164,15 @@ export class Http1Exchange implements Exchange {
 
   goneReason(): UnansweredReason {
     return connectionStateOf(this.request.socket).refusing ?? 'client_gone';
+  }
+
+  mayWait(): boolean {
+    // The pipeline depth is checked before a request becomes an exchange (routes.ts), where the connection can be closed.
+    return true;
+  }
+
+  decline(): void {
+    this.request.socket.destroy();
   }
 
   whenReady(then: (writable: boolean) => void): void {
@@ -227,6 +256,7 @@ export class Http2Exchange implements Exchange {
   ) {
     this.connection = connectionStateOf(session);
     this.connection.active++;
+    this.connection.requests++;
   }
 
   readiness(): Readiness {
@@ -239,6 +269,14 @@ export class Http2Exchange implements Exchange {
 
   goneReason(): UnansweredReason {
     return 'client_gone';
+  }
+
+  mayWait(): boolean {
+    return this.connection.waiting < MAX_WAITING_STREAMS_PER_SESSION;
+  }
+
+  decline(): void {
+    this.stream.close(http2Constants.NGHTTP2_REFUSED_STREAM);
   }
 
   whenReady(then: (writable: boolean) => void): void {

@@ -6,8 +6,10 @@ import { MAX_HEADER_BYTES } from './conformance';
  * Session options for `http2.createSecureServer`. Node's own defaults are generous (unlimited concurrent streams,
  * 10 MB of session memory); these fit a server whose requests are a few hundred bytes of headers and no body.
  *
- * - `maxConcurrentStreams: 100`: what nghttp2, Go and most servers use; streams past it get REFUSED_STREAM, and with
- *   the connection cap it bounds the streams (each a few KiB of state) the process can hold.
+ * - `maxConcurrentStreams: 32`: streams past it get REFUSED_STREAM. An open stream costs about 4 KiB (a session with
+ *   100 held open measured 512 KiB), and every stream of a read exists before the first is answered, so with the
+ *   connection cap this bounds what a flood of sessions can make the process hold. A key takes microseconds: 32 in
+ *   flight per connection keep a core busy; clients that want more open another connection (Go and curl do).
  * - `maxHeaderListSize: 8192`: the same 8 KiB as the HTTP/1.1 header limit, advertised to clients. Node does not
  *   enforce it on what it receives, so the routes refuse a larger decoded list with 431 (conformance.ts): a few bytes
  *   of HPACK references to one indexed field cannot buy a request with more.
@@ -30,7 +32,7 @@ import { MAX_HEADER_BYTES } from './conformance';
 export function http2SessionOptions(unknownProtocolTimeoutMs: number): SecureServerOptions {
   return {
     settings: {
-      maxConcurrentStreams: 100,
+      maxConcurrentStreams: 32,
       maxHeaderListSize: MAX_HEADER_BYTES,
       enablePush: false,
     },

@@ -174,9 +174,9 @@ export function createListener(options: ListenerOptions): Listener {
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket, metrics: ServerMetrics): void {
   if (error.code === 'HPE_PAUSED') {
     // Node 20 paused the parser because the client does not read its pipelined answers, then TLS handed it more
-    // bytes anyway: the request framing is lost from here. Stop answering and close once what was written has left.
-    connectionStateOf(socket).refusing ??= 'pipeline_limit';
-    socket.destroySoon();
+    // bytes anyway: the request framing is lost from here. Stop answering and close, as for too deep a pipeline.
+    connectionStateOf(socket).refusing ??= 'backlog_limit';
+    socket.destroy();
     return;
   }
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) {

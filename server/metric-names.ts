@@ -15,8 +15,10 @@ export const httpRequestDurationSeconds = 'http_request_duration_seconds';
 export const httpRequestsRejectedTotal = 'http_requests_rejected_total';
 /**
  * Counter: requests that were received but never answered, labelled `reason`: `client_gone` (the connection or stream
- * closed before the answer could be written; no key is generated for it) or `drain_deadline` (cut at the end of a
- * graceful shutdown).
+ * closed, or an HTTP/2 stream was reset, before the answer went out), `backlog_limit` (the client had more answers
+ * unread and requests waiting than allowed: HTTP/1.1 pipelining past 16, closing the connection; an HTTP/2 session
+ * with 8 streams already waiting, refusing the stream with REFUSED_STREAM so it may be retried) or `drain_deadline`
+ * (cut at the end of a graceful shutdown). No key is generated for any of them.
  */
 export const httpRequestsUnansweredTotal = 'http_requests_unanswered_total';
 /** Counter: connections that reached HTTP, labelled `protocol` (`http/1.1` or `h2`, as negotiated by ALPN). */

@@ -42,8 +42,8 @@ export type RejectionStatus = 400 | 405 | 408 | 413 | 417 | 431 | 501;
 const REJECTION_STATUSES: readonly RejectionStatus[] = [400, 405, 408, 413, 417, 431, 501];
 
 /** Why a received request went unanswered: see `http_requests_unanswered_total` in metric-names.ts. */
-export type UnansweredReason = 'client_gone' | 'pipeline_limit' | 'drain_deadline';
-const UNANSWERED_REASONS: readonly UnansweredReason[] = ['client_gone', 'pipeline_limit', 'drain_deadline'];
+export type UnansweredReason = 'client_gone' | 'backlog_limit' | 'drain_deadline';
+const UNANSWERED_REASONS: readonly UnansweredReason[] = ['client_gone', 'backlog_limit', 'drain_deadline'];
 
 /** The application protocol a connection negotiated. */
 export type ConnectionProtocol = 'http/1.1' | 'h2';

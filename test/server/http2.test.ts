@@ -78,7 +78,7 @@ describe('HTTP/2 and HTTP/1.1 on one port', () => {
     }
   });
 
-  it('carries 100 concurrent key requests on one connection, each a distinct key, each counted once', async () => {
+  it('carries 100 key requests sent at once on one connection (32 streams at a time, as advertised), each a distinct key, each counted once', async () => {
     const before = sampleValue(await scrape(), names.httpRequestsTotal, { code: '200', handler: names.handlers.key, method: 'GET' });
     const session = await connectH2(running.url, { ca: certificate.certPem });
     try {

@@ -8,12 +8,15 @@ export interface H2Response {
   readonly body: string;
 }
 
-/** Opens a session to `url` (an https URL of a test server), certificates not verified unless `ca` is given. */
+/**
+ * Opens a session to `url` (an https URL of a test server), certificates not verified unless `ca` is given, and
+ * resolves once the server's SETTINGS arrived: only then does the client know how many streams it may open.
+ */
 export async function connectH2(url: string, options: http2.SecureClientSessionOptions = {}): Promise<http2.ClientHttp2Session> {
   const session = http2.connect(url.replace('localhost', '127.0.0.1'), { rejectUnauthorized: options.ca !== undefined, servername: 'localhost', ...options });
   session.on('error', () => undefined); // surfaced through the requests that fail
   await new Promise<void>((resolve, reject) => {
-    session.once('connect', () => resolve());
+    session.once('remoteSettings', () => resolve());
     session.once('error', reject);
   });
   return session;
