@@ -193,7 +193,7 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     try {
       return await bind(server, port, boundHost);
     } catch (error) {
-      if (boundHost !== '::' || !isNoIpv6(error)) {
+      if (!fallsBackToIpv4(boundHost, (error as NodeJS.ErrnoException).code)) {
         throw error;
       }
       // A kernel without IPv6 (ipv6.disable=1): `::` cannot be bound, so serve IPv4 rather than nothing.
@@ -327,10 +327,12 @@ function bind(server: NetServer, port: number, host: string): Promise<number> {
   });
 }
 
-/** Whether a listen error means "this kernel has no IPv6" rather than a real problem (port in use, permission). */
-function isNoIpv6(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL';
+/**
+ * Whether binding `host` failed only because this kernel has no IPv6 (booted with ipv6.disable=1, or a sandbox
+ * without it), so 0.0.0.0 should be tried instead; a port in use or a permission error is a real failure. Pure.
+ */
+export function fallsBackToIpv4(host: string, errorCode: string | undefined): boolean {
+  return host === '::' && (errorCode === 'EAFNOSUPPORT' || errorCode === 'EADDRNOTAVAIL');
 }
 
 /** Milliseconds `close()` waits for the listener to report closed after every socket was destroyed at the deadline. */
