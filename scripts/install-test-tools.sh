@@ -9,6 +9,8 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 # The unprivileged-run test traces the server's file system calls to show it writes nothing.
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+# `npm run bench` drives its HTTP/2 scenarios with h2load.
+command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -1,6 +1,6 @@
 // One request and its answer, whichever protocol carries it: when an answer may be written, and how it is written.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { constants as http2Constants, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { constants as http2Constants, sensitiveHeaders as http2SensitiveHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Handler } from './metric-names';
@@ -89,6 +89,23 @@ export const MAX_PIPELINED_REQUESTS = 16;
 export const MAX_WAITING_STREAMS_PER_SESSION = 8;
 
 const NO_ERROR = http2Constants.NGHTTP2_NO_ERROR;
+const REQUEST_ID_HEADER: readonly string[] = Object.freeze(['x-request-id']);
+
+/** Where an answered HTTP/2 stream keeps what its close listener needs. */
+const answerKey = Symbol('keyServerAnswer');
+
+interface AnsweredStream extends ServerHttp2Stream {
+  [answerKey]?: { exchange: Http2Exchange; size: number; route: AnswerRoute; status: number; report: DeliveryReport };
+}
+
+/** The one close listener of every answered stream (`this` is the stream). */
+function onAnsweredStreamClose(this: AnsweredStream): void {
+  const answer = this[answerKey];
+  if (answer !== undefined) {
+    this[answerKey] = undefined;
+    answer.exchange.closed(answer.size, answer.route, answer.status, answer.report, this.rstCode);
+  }
+}
 
 /** Per-connection bookkeeping, kept on the socket or session object under this symbol (no shared map). */
 const connectionStateKey = Symbol('keyServerConnectionState');
@@ -126,6 +143,9 @@ export function connectionStateOf(owner: Socket | ServerHttp2Session): Connectio
 
 /** Runs every waiter of `state` (the connection closed, or something was sent and they may go now). */
 export function wakeWaiters(state: ConnectionState): void {
+  if (state.waiters.size === 0) {
+    return;
+  }
   for (const waiter of [...state.waiters]) {
     waiter();
   }
@@ -308,23 +328,18 @@ export class Http2Exchange implements Exchange {
   }
 
   write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean, route: AnswerRoute, report: DeliveryReport): void {
-    const stream = this.stream;
+    const stream = this.stream as AnsweredStream;
     const session = stream.session as ServerHttp2Session;
-    const state = this.connection;
     const size = this.head.method === 'HEAD' ? 0 : Buffer.byteLength(body);
     this.answeredAt = performance.now();
-    state.unsentBytes += size;
-    stream.once('close', () => {
-      state.unsentBytes -= size;
-      if (stream.rstCode === NO_ERROR) {
-        report.delivered(this, route, status);
-      } else {
-        report.lost(this);
-      }
-      wakeWaiters(state);
-    });
-    // A fresh object: respond() adds to the one it is given, and the routes pass shared, frozen header objects.
-    const responseHeaders = { ...headers, ':status': status, 'x-request-id': this.requestId };
+    this.connection.unsentBytes += size;
+    // What the shared close listener needs, kept on the stream: no closure per answer on the hot path.
+    stream[answerKey] = { exchange: this, size, route, status, report };
+    stream.on('close', onAnsweredStreamClose);
+    // A fresh object: respond() adds to the one it is given, and the routes pass shared, frozen header objects. The
+    // request id is sent never-indexed: a new value every answer would otherwise cycle through HPACK's dynamic table
+    // and push out the constant headers every answer repeats.
+    const responseHeaders = { ...headers, ':status': status, 'x-request-id': this.requestId, [http2SensitiveHeaders]: REQUEST_ID_HEADER };
     if (size === 0) {
       stream.respond(responseHeaders, { endStream: true });
     } else {
@@ -335,6 +350,17 @@ export class Http2Exchange implements Exchange {
       // GOAWAY: streams already open finish, new ones go to another connection.
       session.close();
     }
+  }
+
+  /** Called when the answered stream closes: counts the answer delivered, or lost if the stream was reset first. */
+  closed(size: number, route: AnswerRoute, status: number, report: DeliveryReport, rstCode: number | undefined): void {
+    this.connection.unsentBytes -= size;
+    if (rstCode === NO_ERROR) {
+      report.delivered(this, route, status);
+    } else {
+      report.lost(this);
+    }
+    wakeWaiters(this.connection);
   }
 
   destroy(): void {
