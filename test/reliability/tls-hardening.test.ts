@@ -68,7 +68,7 @@ describe('TLS hardening', () => {
     ['DHE-RSA-CHACHA20-POLY1305', 'rsa', 'finite-field DHE'],
     ['ECDHE-ECDSA-AES128-SHA', 'ecdsa', 'CBC with SHA-1'],
     ['ECDHE-ECDSA-AES256-SHA384', 'ecdsa', 'CBC with SHA-384'],
-  ] as const)('refuses TLS 1.2 with %s (%s certificate; %s) at the handshake', async (cipher, kind) => {
+  ] as const)('refuses TLS 1.2 with %s (%s certificate; %s) at the handshake', async (cipher, kind, _why) => {
     const port = kind === 'rsa' ? rsaServer.addresses.port : running.addresses.port;
     const result = await handshake(port, { ciphers: `${cipher}@SECLEVEL=0`, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
     expect([cipher, result.protocol]).toEqual([cipher, undefined]);
