@@ -17,7 +17,12 @@ export interface ConnectionTrackerOptions {
   readonly secure: boolean;
   /** Milliseconds a connection may hold output with no byte of it leaving before it is closed. */
   readonly sendTimeoutMs: number;
-  /** How often the send timeout is checked, in milliseconds. @default 1000 */
+  /**
+   * Milliseconds an HTTP/2 session may stay idle (no stream in flight, nothing to send) before it gets GOAWAY: the
+   * keep-alive timeout, which Node applies to HTTP/1.1 connections itself.
+   */
+  readonly idleSessionTimeoutMs: number;
+  /** How often the send and idle timeouts are checked, in milliseconds. @default 1000 */
   readonly sweepIntervalMs?: number;
   readonly metrics: ServerMetrics;
 }
@@ -208,11 +213,15 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
       if (tracked.http === undefined) {
         continue; // still in its TLS handshake: the handshake timeout covers it
       }
-      const { progress, timedOut } = sendProgress(tracked.progress, socket.bytesWritten, outputWaiting(tracked.http), now, sendTimeoutMs);
+      const connection = tracked.http;
+      const { progress, timedOut } = sendProgress(tracked.progress, socket.bytesWritten, outputWaiting(connection), now, sendTimeoutMs);
       tracked.progress = progress;
       if (timedOut) {
         metrics.recordConnectionCut('send_timeout');
         socket.destroy();
+      } else if (connection.kind === 'h2' && isIdle(connection) && now - stateOf(connection).lastActiveAt >= options.idleSessionTimeoutMs) {
+        // Checked here rather than with session.setTimeout(), which re-arms a timer on every frame of every request.
+        connection.session.close();
       }
     }
   }, options.sweepIntervalMs ?? 1000);

@@ -336,10 +336,16 @@ export class Http2Exchange implements Exchange {
     // What the shared close listener needs, kept on the stream: no closure per answer on the hot path.
     stream[answerKey] = { exchange: this, size, route, status, report };
     stream.on('close', onAnsweredStreamClose);
-    // A fresh object: respond() adds to the one it is given, and the routes pass shared, frozen header objects. The
-    // request id is sent never-indexed: a new value every answer would otherwise cycle through HPACK's dynamic table
-    // and push out the constant headers every answer repeats.
-    const responseHeaders = { ...headers, ':status': status, 'x-request-id': this.requestId, [http2SensitiveHeaders]: REQUEST_ID_HEADER };
+    // A fresh object: respond() adds to the one it is given, and the routes pass shared, frozen header objects. Built
+    // field by field from :status on, the shape of Node's own answers (a spread of a frozen object measured slower in
+    // respond()). The request id is sent never-indexed: a new value every answer would otherwise cycle through HPACK's
+    // dynamic table and push out the constant headers every answer repeats.
+    const responseHeaders: OutgoingHttpHeaders = { ':status': status };
+    for (const name in headers) {
+      responseHeaders[name] = headers[name];
+    }
+    responseHeaders['x-request-id'] = this.requestId;
+    (responseHeaders as Record<symbol, unknown>)[http2SensitiveHeaders] = REQUEST_ID_HEADER;
     if (size === 0) {
       stream.respond(responseHeaders, { endStream: true });
     } else {

@@ -125,8 +125,7 @@ export function createListener(options: ListenerOptions): Listener {
     secure.on('stream', handler.http2);
     secure.on('session', (session: http2.ServerHttp2Session) => {
       connectionStateOf(session).remoteAddress = session.socket?.remoteAddress;
-      // HTTP/1.1's keep-alive timeout does not reach HTTP/2 sessions: an idle session gets GOAWAY after as long.
-      session.setTimeout(options.keepAliveTimeoutMs, () => session.close());
+      // HTTP/1.1's keep-alive timeout does not reach HTTP/2 sessions: connections.ts sends an idle one GOAWAY after as long.
       session.on('error', (error: NodeJS.ErrnoException) => {
         // nghttp2 closes a session that floods (SETTINGS/PING acknowledgements never read, resets past its rate).
         if (error.code === 'ERR_HTTP2_ERROR' || error.code === 'ERR_HTTP2_SESSION_ERROR') {
@@ -162,6 +161,7 @@ export function createListener(options: ListenerOptions): Listener {
     maxConnections: options.maxConnections,
     secure: certificate !== undefined,
     sendTimeoutMs: limits.sendTimeoutMs,
+    idleSessionTimeoutMs: options.keepAliveTimeoutMs,
     metrics,
   });
   return { server, handler, tracker };

@@ -146,6 +146,25 @@ describe('HTTP/2 access control and shutdown', () => {
     }
   });
 
+  it('sends GOAWAY to a session idle for the keep-alive timeout, as HTTP/1.1 closes an idle connection', async () => {
+    const certificate = createTestCertificate(temp.directory, { name: 'idle' });
+    const running = await startTestServer({ tls: certificate, keepAliveTimeout: 1 });
+    const session = await connectH2(running.url, { ca: certificate.certPem });
+    try {
+      expect((await h2Request(session, '/key/8')).status).toBe(200);
+      const idleSince = Date.now();
+      const code = await new Promise<number>((resolve) => session.once('goaway', (received) => resolve(received)));
+      const idleMs = Date.now() - idleSince;
+      expect(code).toBe(http2.constants.NGHTTP2_NO_ERROR);
+      // The timeout, plus at most one sweep (every second) and a busy machine's margin.
+      expect(idleMs).toBeGreaterThanOrEqual(900);
+      expect(idleMs).toBeLessThan(3500);
+    } finally {
+      session.destroy();
+      await running.stop();
+    }
+  });
+
   it('sends GOAWAY on shutdown and lets the streams in flight finish', async () => {
     const certificate = createTestCertificate(temp.directory, { name: 'drain' });
     // Fault latency holds each /key stream for 300 ms, long enough to shut down under them.
