@@ -33,7 +33,8 @@ export const USAGE = `Usage: npm run bench -- [flags]   (default: 5 rounds of 2 
   --no-synth          do not time cdk8s synth
   --only ID,ID        run only these scenarios (key32-c1, key32-c50, key32-c200, key1024-c50, mixed-c50,
                       h2-key32-c10-m10, h2-key32-c1-m32, h2-key1024-c10-m10); no targets
-  (HTTP/2 scenarios use h2load from Debian's nghttp2-client; KEY_SERVER_CLI=path runs another build of the server)
+  (HTTP/2 scenarios use h2load from Debian's nghttp2-client; KEY_SERVER_CLI=path runs another build of the server,
+  KEY_SERVER_ARGS replaces the extra server flags, by default "--max-connections 1000" for the 200-connection scenario)
   --node-flags FLAGS  node flags for both servers, space-separated (default: the Dockerfile ENTRYPOINT's; '' for none)
   --generator NAME    HTTP/1.1 load: autocannon (default, from npm) or wrk (if installed: a cross-check that needs less CPU)
 `;

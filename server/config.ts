@@ -58,13 +58,14 @@ export const FAULT_LATENCY_CAP = 60;
 export const RATE_LIMIT_CAP = 100_000;
 /**
  * The default `--max-connections`, measured against the pod's 96 MiB memory request: a started server takes 55 MiB,
- * and a few thousand TLS handshakes leave Node 20 to 25 MiB larger however few stay open (a bare node:tls server does
- * the same: OpenSSL and allocator churn). What is left holds 64 connections with their answers and requests in flight;
- * test/reliability/connection-flood.test.ts shows 2,000 idle, 2,000 non-reading and a handshake flood staying under
- * 96 MiB (128 connections reached 88 to 104 MiB). One pod needs few: a key takes microseconds, load balancers
- * multiplex onto a few keep-alive connections, and at the cap stuck and idle connections are closed first.
+ * a few thousand TLS handshakes leave Node 20 to 25 MiB larger however few stay open (a bare node:tls server too), and
+ * an open connection then costs 55 to 100 KiB over HTTP/1.1 and 100 to 250 KiB over HTTP/2 with its streams.
+ * test/reliability/connection-flood.test.ts measures floods of 2,000 clients against it (256 reached 101 MiB with
+ * clients that never read). A pod needs few: a key takes microseconds and load balancers multiplex onto a few
+ * keep-alive connections; past the cap a newcomer takes the slot of a connection stuck or idle for a second, or is
+ * refused. Raise it with the pod's memory (benchmarks of 200 busy connections run with 1000).
  */
-export const DEFAULT_MAX_CONNECTIONS = 64;
+export const DEFAULT_MAX_CONNECTIONS = 128;
 /** The highest `--max-connections`: one file descriptor each, and far above what one pod's memory holds. */
 export const MAX_CONNECTIONS_CAP = 100_000;
 /**

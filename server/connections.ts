@@ -22,6 +22,12 @@ export interface ConnectionTrackerOptions {
    * keep-alive timeout, which Node applies to HTTP/1.1 connections itself.
    */
   readonly idleSessionTimeoutMs: number;
+  /**
+   * Milliseconds a connection must have been idle before the cap may close it for a newcomer. Between two requests a
+   * busy client's connection is idle for microseconds; closing it would make every newcomer cost a busy client a new
+   * TLS handshake, and past the cap throughput would collapse into handshakes. @default 1000
+   */
+  readonly evictableAfterIdleMs?: number;
   /** How often the send and idle timeouts are checked, in milliseconds. @default 1000 */
   readonly sweepIntervalMs?: number;
   readonly metrics: ServerMetrics;
@@ -121,12 +127,14 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
 
   /**
    * The connection to close to admit a new one at the cap: the one stuck longest (output waiting, no byte leaving at
-   * the sweep's last look: a client that stopped reading); else the idle one that never carried a request, oldest
-   * first (a port scan, a parked spare); else the one idle longest. Undefined when every connection is busy and moving.
+   * the sweep's last look: a client that stopped reading); else, among those idle for at least `evictableAfterIdleMs`,
+   * the one that never carried a request, oldest first (a port scan, a parked spare), then the one idle longest.
+   * Undefined when every connection is busy, moving or only just idle: the newcomer is then refused.
    * Stuck first: otherwise clients that never read would hold every slot, and a polite keep-alive client, idle
    * between its requests, would be the one to go.
    */
-  function evictionCandidate(): HttpConnection | undefined {
+  function evictionCandidate(now: number): HttpConnection | undefined {
+    const idleBefore = now - (options.evictableAfterIdleMs ?? 1000);
     let best: HttpConnection | undefined;
     let bestRank = Number.POSITIVE_INFINITY;
     let bestSince = Number.POSITIVE_INFINITY;
@@ -142,7 +150,7 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
       if (stuckSince !== undefined && socket.bytesWritten === tracked.progress.bytesWritten && outputWaiting(connection)) {
         rank = 0;
         since = stuckSince;
-      } else if (isIdle(connection)) {
+      } else if (isIdle(connection) && state.lastActiveAt <= idleBefore) {
         rank = state.requests === 0 ? 1 : 2;
         since = state.lastActiveAt;
       } else {
@@ -174,7 +182,7 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
 
   server.on('connection', (socket: Socket) => {
     if (sockets.size >= maxConnections) {
-      const candidate = evictionCandidate();
+      const candidate = evictionCandidate(performance.now());
       if (candidate === undefined) {
         metrics.recordConnectionCut('max_connections');
         socket.destroy();

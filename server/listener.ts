@@ -30,6 +30,8 @@ export interface ServerLimits {
    * it is closed and its memory freed. @default 10000
    */
   readonly sendTimeoutMs: number;
+  /** Milliseconds a connection must have been idle before the connection cap may close it for a newcomer. @default 1000 */
+  readonly evictableAfterIdleMs: number;
 }
 
 /** Defaults for {@link ServerLimits}. */
@@ -39,6 +41,7 @@ export const DEFAULT_LIMITS: ServerLimits = Object.freeze({
   timeoutCheckIntervalMs: 1_000,
   maxHeaderSize: MAX_HEADER_BYTES,
   sendTimeoutMs: 10_000,
+  evictableAfterIdleMs: 1_000,
 });
 
 /**
@@ -162,6 +165,7 @@ export function createListener(options: ListenerOptions): Listener {
     secure: certificate !== undefined,
     sendTimeoutMs: limits.sendTimeoutMs,
     idleSessionTimeoutMs: options.keepAliveTimeoutMs,
+    evictableAfterIdleMs: limits.evictableAfterIdleMs,
     metrics,
   });
   return { server, handler, tracker };

@@ -88,7 +88,8 @@ describe('the connection cap', () => {
 
   beforeEach(async () => {
     // Fault latency holds a /key request in flight for 2 s: a busy connection.
-    running = await startTestServer({ maxConnections: 2, metricsPort: 0, faultLatency: 2 });
+    // Idle connections may be closed for a newcomer at once here (1 s by default), so the cases need no waiting.
+    running = await startTestServer({ maxConnections: 2, metricsPort: 0, faultLatency: 2 }, { limits: { evictableAfterIdleMs: 0 } });
   });
 
   afterEach(async () => {
@@ -126,6 +127,19 @@ describe('the connection cap', () => {
     await closed(refused);
     expect((await Promise.all(answers)).every((answer) => answer.startsWith('HTTP/1.1 200 '))).toBe(true);
     expect(await cut('max_connections')).toBe(1);
+  });
+
+  it('refuses a newcomer rather than close a connection idle for less than a second (a busy client between two requests)', async () => {
+    await running.stop();
+    running = await startTestServer({ maxConnections: 1, metricsPort: 0 });
+    const busy = await open();
+    await ask(busy, '/health');
+    const newcomer = await open();
+    await closed(newcomer);
+    expect(busy.destroyed).toBe(false);
+    expect(await ask(busy, '/health')).toMatch(/^HTTP\/1\.1 200 /);
+    expect(await cut('max_connections')).toBe(1);
+    expect(await cut('idle_evicted')).toBe(0);
   });
 
   it('admits again once a connection closes', async () => {
