@@ -1,5 +1,7 @@
 // parseConfig: flags and environment variables → a frozen Config, or one line naming what is wrong.
-import { DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_SIZE_HARD_CAP, helpText, parseConfig, type Config } from '../../server/config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_SIZE_HARD_CAP, OPTIONS, helpText, parseConfig, type Config } from '../../server/config';
 
 function configOf(argv: string[], env: Record<string, string> = {}): Config {
   const result = parseConfig(argv, env);
@@ -136,6 +138,20 @@ describe('parseConfig', () => {
 
   it('rejects a bad environment value naming the flag it stands for', () => {
     expect(errorOf([], { MAX_SIZE: 'big' })).toBe('--max-size must be an integer from 1 to 65536, got "big"');
+  });
+});
+
+describe('the README flag table', () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const rows = readme.split('\n').filter((line) => line.startsWith('| `--'));
+
+  it.each(OPTIONS.map((option) => [option.flag, option] as const))('lists --%s with its environment variable and default', (flag, option) => {
+    const row = rows.find((line) => line.split('|')[1].includes(`\`--${flag}\``));
+    expect(row).toBeDefined();
+    expect(row).toContain(`\`${option.env}\``);
+    if (option.defaultText !== undefined && option.kind !== 'boolean') {
+      expect(row?.split('|')[3]).toContain(option.defaultText);
+    }
   });
 });
 
