@@ -10,7 +10,7 @@ import type { RequestHead } from './request-head';
 export const MAX_IGNORED_BODY_BYTES = 1024;
 
 /** The statuses of a refusal before routing. */
-export type RefusalStatus = 400 | 405 | 413 | 417 | 431 | 501;
+export type RefusalStatus = 400 | 405 | 413 | 417 | 431;
 
 /**
  * The largest header block a request may carry, in bytes: over HTTP/1.1 Node's parser enforces it as `maxHeaderSize`,
@@ -30,7 +30,7 @@ const VERSION_REFUSED: Refusal = Object.freeze({ status: 400, message: 'Unsuppor
 const HOST_MISSING: Refusal = Object.freeze({ status: 400, message: 'Bad request: HTTP/1.1 needs exactly one Host header' });
 const HOST_REPEATED: Refusal = Object.freeze({ status: 400, message: 'Bad request: more than one Host header' });
 const FRAMING_REFUSED: Refusal = Object.freeze({ status: 400, message: 'Bad request: Transfer-Encoding must end in chunked' });
-const CODING_REFUSED: Refusal = Object.freeze({ status: 501, message: 'Transfer coding not implemented: only chunked is understood' });
+const CODING_REFUSED: Refusal = Object.freeze({ status: 400, message: 'Bad request: no transfer coding but chunked is accepted' });
 const BODY_REFUSED: Refusal = Object.freeze({ status: 413, message: 'Content too large: requests to this server carry no body' });
 const HEADERS_REFUSED: Refusal = Object.freeze({ status: 431, message: `Request header fields too large: at most ${MAX_HEADER_BYTES} bytes` });
 const EXPECTATION_REFUSED: Refusal = Object.freeze({ status: 417, message: 'Expectation failed: only 100-continue is understood' });
@@ -42,7 +42,9 @@ const EXPECTATION_REFUSED: Refusal = Object.freeze({ status: 417, message: 'Expe
  *   major version, but a request line this server cannot frame is malformed, and hostile input never gets a 5xx.
  * - More than one Host, or none in HTTP/1.1: 400 (RFC 9112 §3.2 "MUST").
  * - Transfer-Encoding whose final coding is not chunked: 400 (RFC 9112 §6.3: the length cannot be determined); other
- *   codings before chunked: 501 (§6.1); chunked alone: a body of unknown length where none belongs, 413.
+ *   codings before chunked: 400 too, where §6.1 suggests 501: no route takes a body, so a coded one is a malformed
+ *   request here, and hostile input never gets a 5xx (which dashboards read as the server failing); chunked alone: a
+ *   body of unknown length where none belongs, 413. Empty list elements are ignored (RFC 9110 §5.6.1).
  * - A declared body over {@link MAX_IGNORED_BODY_BYTES}: 413.
  * - An Expect other than 100-continue: 417 (RFC 9110 §10.1.1).
  * - An HTTP/2 header list over {@link MAX_HEADER_BYTES} once decoded: 431 (HTTP/1.1's parser refuses it first).
@@ -79,7 +81,7 @@ export function refusalOf(head: RequestHead): Refusal | undefined {
 }
 
 function transferCodingRefusal(transferEncoding: string): Refusal {
-  const codings = transferEncoding.split(',').map((coding) => coding.trim().toLowerCase());
+  const codings = transferEncoding.split(',').map((coding) => coding.trim().toLowerCase()).filter((coding) => coding !== '');
   if (codings[codings.length - 1] !== 'chunked') {
     return FRAMING_REFUSED;
   }

@@ -8,8 +8,8 @@ export const httpRequestDurationSeconds = 'http_request_duration_seconds';
 /**
  * Counter: requests refused before any route saw them, labelled `code`: by Node's HTTP parser (400 malformed, 408
  * headers or request too slow, 431 header block too large) or by the server's own conformance checks (400 bad
- * framing, version or Host, 405 CONNECT, 413 a body where none belongs, 417 an unknown expectation, 501 an unknown
- * transfer coding). Not in {@link httpRequestsTotal}: they have no route. Every answer is counted in exactly one of
+ * framing, version, Host or transfer coding, 405 CONNECT, 413 a body where none belongs, 417 an unknown expectation,
+ * 431 an HTTP/2 header list over 8 KiB). Not in {@link httpRequestsTotal}: they have no route. Every answer is counted in exactly one of
  * the two.
  */
 export const httpRequestsRejectedTotal = 'http_requests_rejected_total';

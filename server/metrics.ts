@@ -38,8 +38,8 @@ export interface ServerMetrics {
 }
 
 /** The statuses of requests refused before routing (Node's parser: 400, 408, 413, 431; the server's checks: conformance.ts). */
-export type RejectionStatus = 400 | 405 | 408 | 413 | 417 | 431 | 501;
-const REJECTION_STATUSES: readonly RejectionStatus[] = [400, 405, 408, 413, 417, 431, 501];
+export type RejectionStatus = 400 | 405 | 408 | 413 | 417 | 431;
+const REJECTION_STATUSES: readonly RejectionStatus[] = [400, 405, 408, 413, 417, 431];
 
 /** Why a received request went unanswered: see `http_requests_unanswered_total` in metric-names.ts. */
 export type UnansweredReason = 'client_gone' | 'backlog_limit' | 'drain_deadline';

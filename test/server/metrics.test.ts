@@ -199,7 +199,7 @@ describe('protocol edge metrics', () => {
     try {
       const samples = parsePrometheusText((await fetchText(`${running.addresses.metricsUrl as string}/metrics`)).body);
       const labelsOf = (name: string, label: string) => samplesOf(samples, name).map((sample) => sample.labels[label]).sort();
-      expect(labelsOf(names.httpRequestsRejectedTotal, 'code')).toEqual(['400', '405', '408', '413', '417', '431', '501']);
+      expect(labelsOf(names.httpRequestsRejectedTotal, 'code')).toEqual(['400', '405', '408', '413', '417', '431']);
       expect(labelsOf(names.httpRequestsUnansweredTotal, 'reason')).toEqual(['backlog_limit', 'client_gone', 'drain_deadline']);
       expect(labelsOf(names.httpConnectionsClosedTotal, 'reason')).toEqual(['drain_deadline', 'h2_abuse', 'idle_evicted', 'max_connections', 'send_timeout']);
       expect(labelsOf(names.httpConnectionsTotal, 'protocol')).toEqual(['h2', 'http/1.1']);
