@@ -21,6 +21,8 @@ for (const [path, answer] of Object.entries(options.answers)) {
     Vary: 'Accept',
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(answer.body),
+    // The key server sends a fresh id on every answer: a constant one here puts the same bytes on the wire.
+    'X-Request-Id': '00000000-0000-4000-8000-000000000000',
   };
   answers.set(path, { status: answer.status, headers, body: answer.body });
 }

@@ -18,7 +18,15 @@ export interface Measurement extends LoadResult {
 export async function measure(server: ServerProcess, scenario: Scenario, durationSeconds: number, generator: Generator): Promise<Measurement> {
   resetPeakMemory(server.pid);
   const cpuBefore = cpuSeconds(server.pid);
-  const load = await runLoad({ generator, url: server.url, connections: scenario.connections, durationSeconds, paths: scenario.paths });
+  const load = await runLoad({
+    generator,
+    url: server.url,
+    connections: scenario.connections,
+    durationSeconds,
+    paths: scenario.paths,
+    protocol: scenario.protocol,
+    streams: scenario.streams,
+  });
   const serverCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
   const memory = memoryUsage(server.pid);
   return {

@@ -25,15 +25,18 @@ export interface BenchOptions {
   readonly only?: readonly string[];
 }
 
-export const USAGE = `Usage: npm run bench -- [flags]   (default: 5 rounds of 2 s per scenario, about 2½ minutes)
+export const USAGE = `Usage: npm run bench -- [flags]   (default: 5 rounds of 2 s per scenario, about 4 minutes)
   --quick             smoke test: 1 round of 1 s per scenario
   --rounds N          interleaved rounds per scenario, 1..20 (default 5)
   --duration SECONDS  load per server per scenario per round, 1..60 (default 2)
   --soak SECONDS      also run the key server alone for this long, sampling RSS every 5 s, 10..600 (default off)
   --no-synth          do not time cdk8s synth
-  --only ID,ID        run only these scenarios (key32-c1, key32-c50, key32-c200, key1024-c50, mixed-c50); no targets
+  --only ID,ID        run only these scenarios (key32-c1, key32-c50, key32-c200, key1024-c50, mixed-c50,
+                      h2-key32-c10-m10, h2-key32-c1-m32, h2-key1024-c10-m10); no targets
+  (HTTP/2 scenarios use h2load from Debian's nghttp2-client; KEY_SERVER_CLI=path runs another build of the server,
+  KEY_SERVER_ARGS replaces the extra server flags, by default "--max-connections 1000" for the 200-connection scenario)
   --node-flags FLAGS  node flags for both servers, space-separated (default: the Dockerfile ENTRYPOINT's; '' for none)
-  --generator NAME    autocannon (default, from npm) or wrk (if installed: a cross-check that needs less CPU)
+  --generator NAME    HTTP/1.1 load: autocannon (default, from npm) or wrk (if installed: a cross-check that needs less CPU)
 `;
 
 function integerFlag(name: string, text: string | undefined, min: number, max: number): number {

@@ -48,7 +48,7 @@ const TABLE_RULE = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
 export function renderMarkdown(inputs: ReportInputs): string {
   const { context } = inputs;
   const lines = [
-    `# Benchmark: key server / bare node:https baseline`,
+    `# Benchmark: key server / bare baseline (node:https for HTTP/1.1, node:http2 for HTTP/2)`,
     '',
     `${context.date} · ${context.machine} · Node ${context.node} · load average ${context.loadAverageBefore.map((value) => value.toFixed(2)).join(' ')} before, ${context.loadAverageAfter.map((value) => value.toFixed(2)).join(' ')} after`,
     `${context.rounds} interleaved rounds (key server then baseline, then the other way round, …) of ${context.durationSeconds} s per scenario; figures are medians over rounds, ratios the median of per-round key server / baseline ratios; ${context.generator}; run took ${context.wallSeconds.toFixed(0)} s.`,

@@ -1,4 +1,5 @@
-// `npm run bench`: the key server against a bare node:https baseline, interleaved, with medians and ratios.
+// `npm run bench`: the key server against bare baselines (node:https for HTTP/1.1, node:http2 for HTTP/2), interleaved,
+// with medians and ratios.
 // Traffic goes only to 127.0.0.1; every child process is stopped at the end, on failure and on Ctrl-C.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -45,13 +46,26 @@ async function main(options: BenchOptions): Promise<void> {
     const { certFile, keyFile } = createSelfSignedCertificate({ directory: certificates, days: 1 });
     const keyServer = await startKeyServer(certFile, keyFile, nodeFlags);
     servers.push(keyServer);
+    // HTTP/2 scenarios get a key server process of their own, as they get a baseline of their own: under sustained
+    // HTTP/2 load Node's RSS grows by 25 to 35 MB (a bare node:http2 server too), which would otherwise show up in the
+    // HTTP/1.1 memory figures of the same process.
+    const keyServerH2 = await startKeyServer(certFile, keyFile, nodeFlags);
+    servers.push(keyServerH2);
     const baseline = await startBaseline(certFile, keyFile, baselineAnswers({ minSize: 1, maxSize: 1024 }), nodeFlags);
     servers.push(baseline);
-    log(`key server pid ${keyServer.pid} at ${keyServer.url}, baseline pid ${baseline.pid} at ${baseline.url}`);
+    const h2Baseline = await startBaseline(certFile, keyFile, baselineAnswers({ minSize: 1, maxSize: 1024 }), nodeFlags, 'h2');
+    servers.push(h2Baseline);
+    log(
+      `key server pid ${keyServer.pid} at ${keyServer.url} (HTTP/2: pid ${keyServerH2.pid} at ${keyServerH2.url}), ` +
+        `baseline pid ${baseline.pid} at ${baseline.url}, HTTP/2 baseline pid ${h2Baseline.pid} at ${h2Baseline.url}`,
+    );
 
-    // Warm both up (JIT, TLS session machinery) so round 1 is not a measure of start-up.
+    // Warm all up (JIT, TLS session machinery) so round 1 is not a measure of start-up.
     for (const server of [keyServer, baseline]) {
       await runLoad({ generator: options.generator, url: server.url, connections: 50, durationSeconds: 1, paths: ['/key/32'] });
+    }
+    for (const server of [keyServerH2, h2Baseline]) {
+      await runLoad({ url: server.url, connections: 10, streams: 10, durationSeconds: 1, paths: ['/key/32'], protocol: 'h2' });
     }
 
     const selected = SCENARIOS.filter((scenario) => options.only === undefined || options.only.includes(scenario.id));
@@ -63,8 +77,10 @@ async function main(options: BenchOptions): Promise<void> {
       for (const scenario of selected) {
         // Who goes first alternates by round (A B, B A, …), so a drift within a round favours neither server.
         const keyFirst = round % 2 === 1;
-        const first = await measure(keyFirst ? keyServer : baseline, scenario, options.durationSeconds, options.generator);
-        const second = await measure(keyFirst ? baseline : keyServer, scenario, options.durationSeconds, options.generator);
+        const subject = scenario.protocol === 'h2' ? keyServerH2 : keyServer;
+        const reference = scenario.protocol === 'h2' ? h2Baseline : baseline;
+        const first = await measure(keyFirst ? subject : reference, scenario, options.durationSeconds, options.generator);
+        const second = await measure(keyFirst ? reference : subject, scenario, options.durationSeconds, options.generator);
         const keyRun: Measurement = keyFirst ? first : second;
         const baseRun: Measurement = keyFirst ? second : first;
         rounds.get(scenario.id)!.push({ keyServer: keyRun, baseline: baseRun });
@@ -111,9 +127,10 @@ async function main(options: BenchOptions): Promise<void> {
         rounds: options.rounds,
         durationSeconds: options.durationSeconds,
         generator:
-          options.generator === 'wrk'
-            ? 'wrk, 2 threads (separate process, keep-alive HTTPS, 1 request in flight per connection)'
-            : 'autocannon (separate process, keep-alive HTTPS, 1 request in flight per connection)',
+          (options.generator === 'wrk'
+            ? 'HTTP/1.1: wrk, 2 threads (separate process, keep-alive HTTPS, 1 request in flight per connection)'
+            : 'HTTP/1.1: autocannon (separate process, keep-alive HTTPS, 1 request in flight per connection)') +
+          '; HTTP/2: h2load, 1 thread (separate process, the streams in flight per connection as the scenario says)',
         wallSeconds: (performance.now() - startedAt) / 1000,
       },
       scenarios,

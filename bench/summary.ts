@@ -109,6 +109,7 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
     return found;
   };
   const c50 = byId('key32-c50');
+  const h2 = byId('h2-key32-c10-m10');
   const large = byId('key1024-c50');
   const c200 = byId('key32-c200');
   const growth = inputs.keyServerRssGrowthBytes;
@@ -116,6 +117,11 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
     { target: '/key/32 at 50 connections: throughput ≥ 0.90 × baseline', measured: `${c50.throughputRatio.toFixed(2)} ×`, met: c50.throughputRatio >= 0.9 },
     { target: '/key/32 at 50 connections: p99 ≤ 1.2 × baseline', measured: `${c50.p99Ratio.toFixed(2)} ×`, met: c50.p99Ratio <= 1.2 },
     { target: '/key/1024: throughput ≥ 0.75 × baseline (2048-character body)', measured: `${large.throughputRatio.toFixed(2)} ×`, met: large.throughputRatio >= 0.75 },
+    {
+      target: 'HTTP/2 /key/32 at 10 connections × 10 streams: throughput ≥ 0.85 × bare node:http2',
+      measured: `${h2.throughputRatio.toFixed(2)} ×`,
+      met: h2.throughputRatio >= 0.85,
+    },
     {
       target: 'Peak RSS under 200 connections < 100 MB',
       measured: `${(c200.keyServer.peakRssBytes / MB).toFixed(1)} MB`,

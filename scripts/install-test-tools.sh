@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing, so `npm test` works on a fresh machine with no
 # manual step: kubectl (the client users run; the tests point it at a real kube-apiserver), strace (the
-# unprivileged-run test traces the server's file system calls) and openssl (test certificates). The real
+# unprivileged-run test traces the server's file system calls), openssl (test certificates) and h2load (the
+# benchmark's HTTP/2 scenarios). The real
 # Kubernetes and Prometheus tools are built from Go modules by the next pretest step (scripts/toolchain).
 set -euo pipefail
 
@@ -9,6 +10,8 @@ missing=()
 command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# `npm run bench` drives its HTTP/2 scenarios with h2load.
+command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -65,6 +65,8 @@ export interface Authenticator {
   check(authorizationHeader: string | undefined): AuthResult;
   /** Re-reads the token file now; the watcher does this by itself when the file changes. */
   reload(): Promise<'unchanged' | 'reloaded' | 'failed'>;
+  /** Tokens in force: 0 after a reload found the file missing, unreadable or empty (every client is then refused). */
+  readonly tokenCount: number;
   /** Stops watching the file. */
   close(): void;
 }
@@ -73,8 +75,11 @@ export interface Authenticator {
 export interface AuthenticatorOptions {
   /** Called after the token set changed. */
   readonly onReload?: (tokenCount: number) => void;
-  /** Called once per distinct unusable file content; the previous tokens stay in force. */
-  readonly onFailure?: (error: Error) => void;
+  /**
+   * Called on every check that finds the file missing, unreadable or empty, so a failure counter keeps rising while
+   * it stays so; `repeated` is true when this same failure was reported before (log it once). No token is then in force.
+   */
+  readonly onFailure?: (error: Error, repeated: boolean) => void;
   /** Seconds between polls, behind the file watch. @default 30 */
   readonly pollInterval?: number;
   /** Milliseconds to wait after a file event so a writer can finish. @default 200 */
@@ -99,14 +104,18 @@ function readTokensOrThrow(file: string): { text: string; hashes: Buffer[] } {
 
 /**
  * Creates the authenticator for `file` and watches it. As for the certificate, the directory is watched (a Secret
- * volume swaps a `..data` symlink) and a slow poll backs the watch up; a file that cannot be read or holds no token
- * keeps the previous tokens in force, because locking every client out is worse than a late revocation.
+ * volume swaps a `..data` symlink) and a slow poll backs the watch up.
+ *
+ * Revocation fails closed: emptying the file (or leaving only comments) and deleting it are how tokens get revoked,
+ * so a file that cannot be read or holds no token leaves no token in force and every /key request is refused until a
+ * good file appears. Keeping the old tokens would keep a revoked token valid for as long as the file stays broken.
  */
 export function createAuthenticator(file: string, options: AuthenticatorOptions = {}): Authenticator {
   const initial = readTokensOrThrow(file);
-  let currentText = initial.text;
+  /** The text of the file in force; undefined after a failure, so the next good read always applies. */
+  let currentText: string | undefined = initial.text;
   let hashes = initial.hashes;
-  let lastFailedText: string | undefined;
+  let lastFailure: string | undefined;
   let running: Promise<'unchanged' | 'reloaded' | 'failed'> = Promise.resolve('unchanged');
   let closed = false;
   let settleTimer: NodeJS.Timeout | undefined;
@@ -116,27 +125,29 @@ export function createAuthenticator(file: string, options: AuthenticatorOptions 
     try {
       text = await fs.readFile(file, 'utf8');
     } catch (error) {
-      return fail('', new TokenFileError(`cannot read token file ${file}: ${(error as Error).message}`));
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      return fail(`read:${code}`, new TokenFileError(`cannot read token file ${file}: ${(error as Error).message}; every client is refused`));
     }
     if (text === currentText) {
       return 'unchanged';
     }
     const parsed = parseTokenFile(text);
     if (parsed.length === 0) {
-      return fail(text, new TokenFileError(`token file ${file} holds no tokens; keeping the previous tokens`));
+      return fail(`empty:${text}`, new TokenFileError(`token file ${file} holds no tokens; every client is refused`));
     }
     currentText = text;
     hashes = parsed;
-    lastFailedText = undefined;
+    lastFailure = undefined;
     options.onReload?.(parsed.length);
     return 'reloaded';
   }
 
-  function fail(text: string, error: Error): 'failed' {
-    if (lastFailedText !== text) {
-      lastFailedText = text;
-      options.onFailure?.(error);
-    }
+  function fail(failure: string, error: Error): 'failed' {
+    hashes = [];
+    currentText = undefined;
+    const repeated = lastFailure === failure;
+    lastFailure = failure;
+    options.onFailure?.(error, repeated);
     return 'failed';
   }
 
@@ -169,6 +180,9 @@ export function createAuthenticator(file: string, options: AuthenticatorOptions 
       return tokenMatches(token, hashes) ? 'ok' : 'invalid';
     },
     reload,
+    get tokenCount() {
+      return hashes.length;
+    },
     close() {
       closed = true;
       clearInterval(poll);

@@ -10,7 +10,11 @@ export interface TlsFiles {
 export interface Config {
   /** Port of the main listener (keys, health, readiness, metrics). 0 picks a free port. @default 1123 */
   readonly srvPort: number;
-  /** Address both listeners bind to. @default '0.0.0.0' */
+  /**
+   * Address both listeners bind to. `::` accepts IPv6 and, through IPv4-mapped addresses, IPv4 too, so the same
+   * default serves IPv4, dual-stack and IPv6 single-stack pods; where the kernel has no IPv6 it falls back to 0.0.0.0.
+   * @default '::'
+   */
   readonly host: string;
   /** Smallest key length in bytes a client may request. @default 1 */
   readonly minSize: number;
@@ -34,6 +38,14 @@ export interface Config {
   readonly rateLimit?: number;
   /** Requests a client may make at once before the rate applies. @default the rate rounded up, at least 1 */
   readonly rateLimitBurst?: number;
+  /**
+   * Most connections open at once per listener (TLS handshakes included). At the cap the least recently active idle
+   * connection is closed to admit a new one; with none idle, the new connection is closed unanswered.
+   * @default {@link DEFAULT_MAX_CONNECTIONS}
+   */
+  readonly maxConnections: number;
+  /** Seconds an idle keep-alive connection stays open: longer than any load balancer in front keeps its own. @default 620 */
+  readonly keepAliveTimeout: number;
 }
 
 /** The largest `--max-size` accepted: beyond it one request could make the server allocate unbounded memory. */
@@ -44,6 +56,28 @@ export const SHUTDOWN_DELAY_CAP = 300;
 export const FAULT_LATENCY_CAP = 60;
 /** The highest `--rate-limit` and `--rate-limit-burst`: anything above is no limit at all on one process. */
 export const RATE_LIMIT_CAP = 100_000;
+/**
+ * The default `--max-connections`, measured against the pod's 96 MiB memory request: a started server takes 55 MiB,
+ * a few thousand TLS handshakes leave Node 20 to 25 MiB larger however few stay open (a bare node:tls server too), and
+ * an open connection then costs 55 to 100 KiB over HTTP/1.1 and 100 to 250 KiB over HTTP/2 with its streams.
+ * test/reliability/connection-flood.test.ts measures floods of 2,000 clients against it (256 reached 101 MiB with
+ * clients that never read). A pod needs few: a key takes microseconds and load balancers multiplex onto a few
+ * keep-alive connections; past the cap a newcomer takes the slot of a connection stuck or idle for a second, or is
+ * refused. Raise it with the pod's memory (benchmarks of 200 busy connections run with 1000).
+ */
+export const DEFAULT_MAX_CONNECTIONS = 128;
+/** The highest `--max-connections`: one file descriptor each, and far above what one pod's memory holds. */
+export const MAX_CONNECTIONS_CAP = 100_000;
+/**
+ * The default `--keep-alive-timeout`, in seconds. A load balancer that reuses an idle connection the server is
+ * closing loses the request, so the server must keep idle connections longer than every balancer in front of it:
+ * AWS ALB 60 s (its default idle timeout), ingress-nginx and nginx upstream keep-alive 60 s, nginx's client-side
+ * keepalive_timeout 75 s, Google Cloud load balancers 600 s (their documentation asks backends for more than that).
+ * 620 s outlives all of them; idle connections cost little, and the connection cap closes idle ones first.
+ */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT = 620;
+/** The longest `--keep-alive-timeout`, in seconds: Envoy's own default idle timeout, one hour. */
+export const KEEP_ALIVE_TIMEOUT_CAP = 3600;
 
 /** The result of parsing: a config, a request for help, or one line explaining what is wrong. */
 export type ParseResult =
@@ -65,7 +99,7 @@ interface OptionSpec {
 /** Every option the server takes, in --help order. The cdk8s Deployment maps typed props onto these flags. */
 export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'srv-port', env: 'SRV_PORT', kind: 'port', help: 'port for keys, health, readiness and metrics', defaultText: '1123' },
-  { flag: 'host', env: 'HOST', kind: 'string', help: 'address to bind', defaultText: '0.0.0.0' },
+  { flag: 'host', env: 'HOST', kind: 'string', help: 'address to bind; :: (IPv6 and IPv4) falls back to 0.0.0.0 where the kernel has no IPv6', defaultText: '::' },
   { flag: 'min-size', env: 'MIN_SIZE', kind: 'size', help: 'smallest key length in bytes', defaultText: '1' },
   { flag: 'max-size', env: 'MAX_SIZE', kind: 'size', help: `largest key length in bytes (at most ${MAX_SIZE_HARD_CAP})`, defaultText: '1024' },
   { flag: 'metrics-port', env: 'METRICS_PORT', kind: 'port', help: 'also serve /metrics (and /health) on this port' },
@@ -75,6 +109,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'auth-token-file', env: 'AUTH_TOKEN_FILE', kind: 'string', help: '/key then needs "Authorization: Bearer <token>" with a token from this file (one per line), reloaded on change' },
   { flag: 'rate-limit', env: 'RATE_LIMIT', kind: 'rate', help: 'requests per second each client address may make to /key; over it the answer is 429' },
   { flag: 'rate-limit-burst', env: 'RATE_LIMIT_BURST', kind: 'count', help: 'requests a client may make at once before --rate-limit applies (default: the rate rounded up)' },
+  { flag: 'max-connections', env: 'MAX_CONNECTIONS', kind: 'count', help: `connections open at once per port; at the cap the least recently active idle one is closed, else the new one (at most ${MAX_CONNECTIONS_CAP})`, defaultText: String(DEFAULT_MAX_CONNECTIONS) },
+  { flag: 'keep-alive-timeout', env: 'KEEP_ALIVE_TIMEOUT', kind: 'seconds', help: `seconds an idle connection stays open; keep it above the idle timeout of every load balancer in front (1 to ${KEEP_ALIVE_TIMEOUT_CAP})`, defaultText: String(DEFAULT_KEEP_ALIVE_TIMEOUT) },
   { flag: 'access-log', env: 'ACCESS_LOG', kind: 'boolean', help: 'log one JSON line per request', defaultText: 'false' },
   { flag: 'fault-error-ratio', env: 'FAULT_ERROR_RATIO', kind: 'ratio', help: 'TESTING ONLY: share (0..1) of /key requests answered with 500', defaultText: '0' },
   { flag: 'fault-latency', env: 'FAULT_LATENCY', kind: 'seconds', help: 'TESTING ONLY: seconds added to every /key request', defaultText: '0' },
@@ -82,7 +118,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 const DEFAULTS = {
   srvPort: 1123,
-  host: '0.0.0.0',
+  host: '::',
   minSize: 1,
   maxSize: 1024,
   shutdownDelay: 5,
@@ -200,6 +236,8 @@ function buildConfig(raw: Map<string, string>): Config {
     faultLatency: readDecimal(raw, 'fault-latency', FAULT_LATENCY_CAP) ?? DEFAULTS.faultLatency,
     authTokenFile: readNonEmpty(raw, 'auth-token-file'),
     ...readRateLimit(raw),
+    maxConnections: readInteger(raw, 'max-connections', 1, MAX_CONNECTIONS_CAP) ?? DEFAULT_MAX_CONNECTIONS,
+    keepAliveTimeout: readKeepAliveTimeout(raw),
   };
   return Object.freeze(config);
 }
@@ -238,6 +276,19 @@ function readRateLimit(raw: Map<string, string>): { rateLimit?: number; rateLimi
     throw new ConfigError(`--rate-limit must be above 0 requests per second, got "${raw.get('rate-limit')}"`);
   }
   return { rateLimit, rateLimitBurst: burst ?? Math.max(1, Math.ceil(rateLimit)) };
+}
+
+/** Whole or fractional seconds from 1 to the cap: below a second every keep-alive connection would be a new handshake. */
+function readKeepAliveTimeout(raw: Map<string, string>): number {
+  const text = raw.get('keep-alive-timeout');
+  if (text === undefined) {
+    return DEFAULT_KEEP_ALIVE_TIMEOUT;
+  }
+  const seconds = /^\d{1,9}(\.\d{1,9})?$/.test(text) ? Number(text) : Number.NaN;
+  if (!(seconds >= 1 && seconds <= KEEP_ALIVE_TIMEOUT_CAP)) {
+    throw new ConfigError(`--keep-alive-timeout must be a number from 1 to ${KEEP_ALIVE_TIMEOUT_CAP}, got "${text}"`);
+  }
+  return seconds;
 }
 
 /** Digits only: `Number()` would accept '', ' 8', '1e3' and '0x10', which are typos here, not values. */

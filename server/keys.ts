@@ -58,6 +58,21 @@ export function parseKeyFormat(text: string): KeyFormat | undefined {
 }
 
 /**
+ * The length in characters of `length` bytes in `format`, without encoding any: what a HEAD request's Content-Length
+ * says, so a HEAD never takes a key from the pool that nobody would receive.
+ */
+export function encodedLength(length: number, format: KeyFormat): number {
+  switch (format) {
+    case 'hex':
+      return length * 2;
+    case 'base64':
+      return Math.ceil(length / 3) * 4;
+    case 'base64url':
+      return Math.ceil((length * 4) / 3);
+  }
+}
+
+/**
  * The `length` label of key_generations_total: the length rounded up to a power of two, so requesting every valid
  * length creates at most log2(max-size) + 1 series (11 for the default 1024) instead of one per length.
  */

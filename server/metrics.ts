@@ -12,8 +12,22 @@ export interface ServerMetrics {
   recordRequest(handler: Handler, method: string, code: number, seconds: number): void;
   /** Counts one key of `length` bytes that took `seconds` to produce. */
   recordKey(length: number, seconds: number): void;
-  /** Counts one request refused before routing, answered with `code` by {@link rejectionStatus}. */
+  /** Counts one request refused before routing (by Node's parser or the server's conformance checks) with `code`. */
   recordRejectedRequest(code: RejectionStatus): void;
+  /** Counts one request that was received and never answered. */
+  recordUnanswered(reason: UnansweredReason): void;
+  /** One more TCP connection open (handshakes included). */
+  connectionOpened(): void;
+  /** One TCP connection fewer. */
+  connectionClosed(): void;
+  /** Counts one connection that reached HTTP over `protocol`. */
+  recordConnectionProtocol(protocol: ConnectionProtocol): void;
+  /** Counts one connection the server closed to protect itself. */
+  recordConnectionCut(reason: ConnectionCutReason): void;
+  /** Sets the number of access tokens in force (only servers with access control export it). */
+  setTokensLoaded(count: number): void;
+  /** Counts one request refused by the rate limiter (only servers with a rate limit export it). */
+  recordRateLimited(client: RateLimitedClient): void;
   requestStarted(): void;
   requestFinished(): void;
   /** Sets the expiry (notAfter) of the certificate being served, in Unix seconds. */
@@ -23,8 +37,23 @@ export interface ServerMetrics {
   recordTokenReload(result: 'success' | 'failure'): void;
 }
 
-/** The statuses of requests refused before routing. */
-export type RejectionStatus = 400 | 408 | 431;
+/** The statuses of requests refused before routing (Node's parser: 400, 408, 413, 431; the server's checks: conformance.ts). */
+export type RejectionStatus = 400 | 405 | 408 | 413 | 417 | 431;
+const REJECTION_STATUSES: readonly RejectionStatus[] = [400, 405, 408, 413, 417, 431];
+
+/** Why a received request went unanswered: see `http_requests_unanswered_total` in metric-names.ts. */
+export type UnansweredReason = 'client_gone' | 'backlog_limit' | 'drain_deadline';
+const UNANSWERED_REASONS: readonly UnansweredReason[] = ['client_gone', 'backlog_limit', 'drain_deadline'];
+
+/** The application protocol a connection negotiated. */
+export type ConnectionProtocol = 'http/1.1' | 'h2';
+
+/** Why the server closed a connection to protect itself: see `http_connections_closed_total` in metric-names.ts. */
+export type ConnectionCutReason = 'max_connections' | 'idle_evicted' | 'send_timeout' | 'h2_abuse' | 'drain_deadline';
+const CONNECTION_CUT_REASONS: readonly ConnectionCutReason[] = ['max_connections', 'idle_evicted', 'send_timeout', 'h2_abuse', 'drain_deadline'];
+
+/** Whose bucket a rate-limited request came from. */
+export type RateLimitedClient = 'authorised' | 'unauthenticated' | 'anonymous';
 
 /**
  * The status for a request the HTTP parser refused, as Node itself would answer it (header overflow 431, timeout
@@ -40,14 +69,24 @@ export function rejectionStatus(errorCode: string | undefined): RejectionStatus 
   switch (errorCode) {
     case 'ECONNRESET':
     case 'EPIPE':
+    // Not a malformed request: Node 20's parser, paused because the client does not read its pipelined answers, got
+    // more bytes from TLS anyway. The requests were fine; the connection is closed without a 400 (see listener.ts).
+    case 'HPE_PAUSED':
       return undefined;
     case 'HPE_HEADER_OVERFLOW':
       return 431;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return 413;
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return 408;
     default:
       return 400;
   }
+}
+
+/** Binds one child per label value now, so each series exists at 0 from the start and the hot path does one Map lookup. */
+function bindAll<Value extends string | number>(counter: BoundCounter, values: readonly Value[]): ReadonlyMap<Value, CounterChild> {
+  return new Map(values.map((value) => [value, counter.labels(String(value))]));
 }
 
 /** Request latency buckets, in seconds: fine below 10 ms where keys are served, coarse up to the 10 s timeout. */
@@ -90,6 +129,8 @@ export interface ServerMetricsOptions {
   readonly tls: boolean;
   /** Whether access tokens are read from a file; without it there are no token reload series. @default false */
   readonly accessControl?: boolean;
+  /** Whether a rate limit is configured; without it there is no rate-limited series. @default false */
+  readonly rateLimit?: boolean;
 }
 
 /** Creates the registry and every metric. */
@@ -155,20 +196,54 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
   // Both results exist from the start at 0, so `increase(...{result="failure"}[1h])` has a series to work on.
   const reloadChildren = { success: certificateReloads.labels('success'), failure: certificateReloads.labels('failure') };
 
+  const accessControlRegistry = options.accessControl === true ? registry : new Registry();
   const tokenReloads = new BoundCounter(
-    { name: names.authTokenReloadsTotal, help: 'Attempts to load a changed access token file, by result.', labelNames: ['result'] },
-    options.accessControl === true ? registry : new Registry(),
+    { name: names.authTokenReloadsTotal, help: 'Attempts to load a changed access token file, by result (failure: no token in force).', labelNames: ['result'] },
+    accessControlRegistry,
   );
   const tokenReloadChildren = { success: tokenReloads.labels('success'), failure: tokenReloads.labels('failure') };
+  const tokensLoaded = new Gauge({
+    name: names.authTokensLoaded,
+    help: 'Access tokens in force; 0 means every /key request is refused.',
+    registers: [accessControlRegistry],
+  });
+
+  const rateLimited = new BoundCounter(
+    { name: names.rateLimitedRequestsTotal, help: 'Requests refused by the rate limiter, by whose bucket they came from.', labelNames: ['client'] },
+    options.rateLimit === true ? registry : new Registry(),
+  );
+  const rateLimitedChildren = bindAll(rateLimited, ['authorised', 'unauthenticated', 'anonymous'] as const);
 
   const rejectedRequests = new BoundCounter(
-    { name: names.httpRequestsRejectedTotal, help: 'Requests refused by the HTTP parser before routing, by status code.', labelNames: ['code'] },
+    { name: names.httpRequestsRejectedTotal, help: 'Requests refused before routing (by the HTTP parser or the conformance checks), by status code.', labelNames: ['code'] },
     registry,
   );
-  // Every code exists from the start at 0, so a rate over them has a series before the first refusal.
-  const rejectedChildren: Record<RejectionStatus, CounterChild> = {
-    400: rejectedRequests.labels('400'), 408: rejectedRequests.labels('408'), 431: rejectedRequests.labels('431'),
-  };
+  // Every label value exists from the start at 0, so a rate over them has a series before the first event.
+  const rejectedChildren = bindAll(rejectedRequests, REJECTION_STATUSES);
+  const unanswered = new BoundCounter(
+    { name: names.httpRequestsUnansweredTotal, help: 'Requests received and never answered, by reason.', labelNames: ['reason'] },
+    registry,
+  );
+  const unansweredChildren = bindAll(unanswered, UNANSWERED_REASONS);
+  const connections = new BoundCounter(
+    { name: names.httpConnectionsTotal, help: 'Connections that reached HTTP, by protocol negotiated.', labelNames: ['protocol'] },
+    registry,
+  );
+  const connectionChildren = bindAll(connections, ['http/1.1', 'h2'] as const);
+  const connectionsCut = new BoundCounter(
+    { name: names.httpConnectionsClosedTotal, help: 'Connections the server closed to protect itself, by reason.', labelNames: ['reason'] },
+    registry,
+  );
+  const connectionCutChildren = bindAll(connectionsCut, CONNECTION_CUT_REASONS);
+  let openConnections = 0;
+  new Gauge({
+    name: names.httpOpenConnections,
+    help: 'TCP connections open right now, TLS handshakes included.',
+    registers: [registry],
+    collect() {
+      this.set(openConnections);
+    },
+  });
 
   // One child per power-of-two bucket, bound now so the hot path indexes an array.
   const keyChildren: CounterChild[] = [];
@@ -217,7 +292,28 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
       keyLengths.observe(length);
     },
     recordRejectedRequest(code) {
-      rejectedChildren[code].inc();
+      rejectedChildren.get(code)?.inc();
+    },
+    recordUnanswered(reason) {
+      unansweredChildren.get(reason)?.inc();
+    },
+    connectionOpened() {
+      openConnections++;
+    },
+    connectionClosed() {
+      openConnections--;
+    },
+    recordConnectionProtocol(protocol) {
+      connectionChildren.get(protocol)?.inc();
+    },
+    recordConnectionCut(reason) {
+      connectionCutChildren.get(reason)?.inc();
+    },
+    setTokensLoaded(count) {
+      tokensLoaded.set(count);
+    },
+    recordRateLimited(client) {
+      rateLimitedChildren.get(client)?.inc();
     },
     requestStarted() {
       inFlight++;

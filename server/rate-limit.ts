@@ -1,4 +1,42 @@
-// Optional per-client rate limit for /key: one token bucket per client address, in a map of bounded size.
+// Optional per-client rate limit for /key: one token bucket per client (an IPv4 address or an IPv6 /64), in a map of bounded size.
+import { isIPv4 } from 'node:net';
+
+/**
+ * The client a request is limited as: an IPv4 address itself (also when a dual-stack listener reports it as
+ * `::ffff:a.b.c.d`), an IPv6 address by its /64 prefix. One IPv6 subscriber or host usually holds a whole /64, so
+ * keying by the full address would give a client 2^64 buckets to rotate through. Pure; anything unparsable is its own key.
+ */
+export function clientKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped !== null) {
+    return mapped[1];
+  }
+  if (isIPv4(address) || !address.includes(':')) {
+    return address;
+  }
+  const groups = ipv6Groups(address.split('%')[0]);
+  return groups === undefined ? address : `${groups.slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address, in lower-case hex without leading zeros; undefined if it is not one. */
+function ipv6Groups(address: string): string[] | undefined {
+  const halves = address.toLowerCase().split('::');
+  if (halves.length > 2) {
+    return undefined;
+  }
+  const parse = (text: string): string[] => (text === '' ? [] : text.split(':'));
+  const head = parse(halves[0]);
+  const tail = halves.length === 2 ? parse(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) {
+    return undefined;
+  }
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (!groups.every((group) => /^[0-9a-f]{1,4}$/.test(group))) {
+    return undefined;
+  }
+  return groups.map((group) => group.replace(/^0+(?=.)/, ''));
+}
 
 /** Settings of the limiter. */
 export interface RateLimitOptions {

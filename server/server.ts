@@ -1,16 +1,15 @@
-// createKeyServer(config): the listeners, their timeouts, TLS hot reload and graceful shutdown, composed in one place.
+// createKeyServer(config): the listeners, certificate and token reloads and graceful shutdown, composed in one place.
 import { once } from 'node:events';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import { createAuthenticator, type Authenticator } from './auth';
 import type { Config } from './config';
 import { createRandomPool } from './keys';
+import { createListener, DEFAULT_LIMITS, type Listener, type ServerLimits } from './listener';
 import { silentLogger, type Logger } from './logger';
-import { createServerMetrics, rejectionStatus, type RejectionStatus } from './metrics';
+import { createServerMetrics } from './metrics';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
-import { createRequestListener, type RouteSet } from './routes';
+import type { RouteSet } from './routes';
 import {
   readCertificatePair,
   secureContextOptions,
@@ -20,35 +19,7 @@ import {
   type ReloadOutcome,
 } from './tls';
 
-/** The answers Node itself gives to requests its parser refuses: a status line, `Connection: close`, no body. */
-const REJECTION_RESPONSES: Readonly<Record<RejectionStatus, string>> = Object.freeze({
-  400: 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
-  408: 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n',
-  431: 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n',
-});
-
-/** Limits that cut off slow and oversized clients. */
-export interface ServerLimits {
-  /** Milliseconds a client has to send all request headers (slowloris). @default 10000 */
-  readonly headersTimeoutMs: number;
-  /** Milliseconds a client has to send the whole request. @default 30000 */
-  readonly requestTimeoutMs: number;
-  /** Milliseconds an idle keep-alive connection stays open. @default 5000 */
-  readonly keepAliveTimeoutMs: number;
-  /** How often Node checks the two timeouts above, in milliseconds. @default 1000 */
-  readonly timeoutCheckIntervalMs: number;
-  /** Largest request header block in bytes; past it the answer is 431. Keys need a few hundred bytes. @default 8192 */
-  readonly maxHeaderSize: number;
-}
-
-/** Defaults for {@link ServerLimits}. */
-export const DEFAULT_LIMITS: ServerLimits = Object.freeze({
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-  timeoutCheckIntervalMs: 1_000,
-  maxHeaderSize: 8192,
-});
+export { DEFAULT_LIMITS, type ServerLimits } from './listener';
 
 /** Wiring that is not configuration: where logs go and how long things may take. */
 export interface KeyServerOptions {
@@ -66,6 +37,7 @@ export interface KeyServerOptions {
 
 /** Where the server listens, with the ports actually bound (port 0 means "any free port"). */
 export interface ListeningAddresses {
+  /** The address bound: the configured one, or 0.0.0.0 when `::` had to fall back for lack of IPv6. */
   readonly host: string;
   readonly port: number;
   /** Base URL of the main listener, e.g. `https://127.0.0.1:1123`. */
@@ -78,22 +50,34 @@ export interface ListeningAddresses {
 /** Lifecycle: `starting` (not listening; /ready 503) → `serving` → `draining` (/ready 503) → `closed`. */
 export type ServerState = 'starting' | 'serving' | 'draining' | 'closed';
 
+/** What one reload (SIGHUP) found: the certificate pair's outcome, and the token file's when access control is on. */
+export interface ReloadResult {
+  readonly certificate: ReloadOutcome;
+  readonly tokens?: ReloadOutcome;
+}
+
 /** A key server; create it with {@link createKeyServer}. */
 export interface KeyServer {
   /** Starts both listeners; resolves with the bound addresses, rejects (and cleans up) if either fails. */
   listen(): Promise<ListeningAddresses>;
   /**
    * Graceful shutdown: /ready turns 503 at once, requests are served for `shutdownDelay` seconds, then the
-   * listeners stop accepting, idle connections close and in-flight requests finish. Idempotent.
+   * listeners stop accepting, idle connections close, HTTP/2 sessions get GOAWAY and in-flight requests finish.
+   * Idempotent.
    */
   close(): Promise<void>;
   /** Reads the certificate files now and applies them if they changed (the watcher does this by itself). */
   reloadCertificate(): Promise<ReloadOutcome>;
+  /** Reads the certificate files and the token file now (what SIGHUP does). */
+  reload(): Promise<ReloadResult>;
   readonly state: ServerState;
   readonly registry: Registry;
   /** The certificate being served, undefined over plain HTTP. */
   readonly certificate: CertificatePair | undefined;
 }
+
+/** The fallback for `::` on a kernel without IPv6. */
+const IPV4_ANY = '0.0.0.0';
 
 /**
  * Creates a key server. Reads the certificate synchronously and throws a `CertificateError` if it is unusable,
@@ -110,6 +94,7 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     maxSize: config.maxSize,
     tls: certificate !== undefined,
     accessControl: config.authTokenFile !== undefined,
+    rateLimit: config.rateLimit !== undefined,
   });
   // Four max-size keys per fill at least, and never less than 64 KiB: one CSPRNG call serves many small keys.
   const pool = createRandomPool(Math.max(65536, config.maxSize * 4));
@@ -118,6 +103,9 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
   }
 
   const authenticator = config.authTokenFile === undefined ? undefined : createTokenAuthenticator(config.authTokenFile);
+  if (authenticator !== undefined) {
+    metrics.setTokensLoaded(authenticator.tokenCount);
+  }
   const rateLimiter: RateLimiter | undefined =
     config.rateLimit === undefined
       ? undefined
@@ -128,16 +116,21 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
       pollInterval: options.tokenFilePollInterval,
       onReload(tokenCount) {
         metrics.recordTokenReload('success');
+        metrics.setTokensLoaded(tokenCount);
         logger.info('access tokens reloaded', { tokenCount });
       },
-      onFailure(error) {
+      onFailure(error, repeated) {
+        // Counted on every failed check (like the certificate), logged once per distinct failure.
         metrics.recordTokenReload('failure');
-        logger.error('access token reload failed; the previous tokens stay in force', { error });
+        metrics.setTokensLoaded(0);
+        if (!repeated) {
+          logger.error('access token file unusable: every /key request is refused until it holds tokens again', { error });
+        }
       },
     });
   }
 
-  const dependencies = {
+  const routeDependencies = {
     config,
     metrics,
     pool,
@@ -147,54 +140,22 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     isReady: () => state === 'serving',
     isDraining: () => state === 'draining' || state === 'closed',
   };
-  const servers: Array<{ server: http.Server; port: number; routes: RouteSet; sockets: Set<Socket> }> = [
-    { server: createListener('all'), port: config.srvPort, routes: 'all', sockets: new Set() },
-  ];
+  function listenerFor(routes: RouteSet): Listener {
+    return createListener({
+      routes,
+      certificate,
+      limits,
+      keepAliveTimeoutMs: config.keepAliveTimeout * 1000,
+      maxConnections: config.maxConnections,
+      routeDependencies,
+      metrics,
+      logger,
+      isRunning: () => state === 'serving' || state === 'draining',
+    });
+  }
+  const listeners: Array<Listener & { readonly port: number }> = [{ ...listenerFor('all'), port: config.srvPort }];
   if (config.metricsPort !== undefined) {
-    servers.push({ server: createListener('metrics-only'), port: config.metricsPort, routes: 'metrics-only', sockets: new Set() });
-  }
-  for (const { server, sockets } of servers) {
-    trackSockets(server, sockets);
-  }
-
-  function createListener(routes: RouteSet): http.Server {
-    const serverOptions: http.ServerOptions = {
-      maxHeaderSize: limits.maxHeaderSize,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
-    };
-    // A client that has not finished its TLS handshake gets as long as one that has not finished its headers, not
-    // Node's 120 s: port scans and load-balancer TCP checks must not hold sockets open for minutes.
-    const tlsOptions: https.ServerOptions = { handshakeTimeout: limits.headersTimeoutMs };
-    const listener = createRequestListener(dependencies, routes);
-    const server =
-      certificate === undefined
-        ? http.createServer(serverOptions, listener)
-        : https.createServer({ ...serverOptions, ...tlsOptions, ...secureContextOptions(certificate) }, listener);
-    // Older Node versions ignore some of these as constructor options; the properties work everywhere.
-    server.headersTimeout = limits.headersTimeoutMs;
-    server.requestTimeout = limits.requestTimeoutMs;
-    server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-    // Node answers what its parser refuses (431, 408, 400) by itself and no route sees it; answering here, the same
-    // way, is what lets a flood of oversized or malformed requests show in the metrics.
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-      const status = rejectionStatus(error.code);
-      if (status !== undefined && socket.writable && !responseUnderway(socket as SocketWithResponse)) {
-        metrics.recordRejectedRequest(status);
-        socket.end(REJECTION_RESPONSES[status]);
-      } else {
-        socket.destroy();
-      }
-    });
-    // An accept() failure (EMFILE under a connection flood) must be logged, not crash a serving process.
-    server.on('error', (error) => {
-      if (state === 'serving' || state === 'draining') {
-        logger.error('listener error', { error, routes });
-      }
-    });
-    return server;
+    listeners.push({ ...listenerFor('metrics-only'), port: config.metricsPort });
   }
 
   let watcher: CertificateWatcher | undefined;
@@ -204,8 +165,8 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
       pollInterval: options.certificatePollInterval,
       onReload(pair) {
         // Existing connections keep the context they shook hands with; new ones get the new pair.
-        for (const { server } of servers) {
-          (server as https.Server).setSecureContext(secureContextOptions(pair));
+        for (const { server } of listeners) {
+          (server as unknown as { setSecureContext(options: object): void }).setSecureContext(secureContextOptions(pair));
         }
         certificate = pair;
         metrics.setCertificateExpiry(pair.notAfter.getTime() / 1000);
@@ -227,10 +188,19 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     });
   }
 
-  async function listenOne(server: http.Server, port: number): Promise<number> {
-    server.listen(port, config.host);
-    await once(server, 'listening');
-    return (server.address() as AddressInfo).port;
+  let boundHost = config.host;
+  async function listenOne(server: NetServer, port: number): Promise<number> {
+    try {
+      return await bind(server, port, boundHost);
+    } catch (error) {
+      if (!fallsBackToIpv4(boundHost, (error as NodeJS.ErrnoException).code)) {
+        throw error;
+      }
+      // A kernel without IPv6 (ipv6.disable=1): `::` cannot be bound, so serve IPv4 rather than nothing.
+      logger.warn('IPv6 is not available here; listening on 0.0.0.0 instead of ::', { error });
+      boundHost = IPV4_ANY;
+      return bind(server, port, boundHost);
+    }
   }
 
   let binding: Promise<unknown> | undefined;
@@ -238,25 +208,31 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     if (state !== 'starting' || binding !== undefined) {
       throw new Error(`listen() called on a server that is ${binding === undefined ? state : 'already listening'}`);
     }
-    const bound = Promise.all(servers.map(({ server, port }) => listenOne(server, port)));
+    const bound = (async () => {
+      const ports: number[] = [];
+      // One after the other: the second listener binds where the first one could (after a fallback to IPv4).
+      for (const { server, port } of listeners) {
+        ports.push(await listenOne(server, port));
+      }
+      return ports;
+    })();
     binding = bound.catch(() => undefined);
     let ports: number[];
     try {
       ports = await bound;
     } catch (error) {
-      watcher?.close();
-      authenticator?.close();
-      await Promise.all(servers.map(({ server }) => closeQuietly(server)));
+      stopWatching();
+      await Promise.all(listeners.map(({ server }) => closeQuietly(server)));
       state = 'closed';
       throw error;
     }
     if (state !== 'starting') {
       // close() came while the ports were being bound; it waits for this, so it ends with nothing listening.
-      await Promise.all(servers.map(({ server }) => closeQuietly(server)));
+      await Promise.all(listeners.map(({ server }) => closeQuietly(server)));
       throw new Error('the server was closed before it started listening');
     }
     state = 'serving';
-    const addresses = describeAddresses(config, certificate !== undefined, ports);
+    const addresses = describeAddresses(boundHost, certificate !== undefined, ports);
     if (certificate === undefined) {
       logger.warn('serving plain HTTP: no --tls-cert/--tls-key given; keys travel unencrypted');
     }
@@ -269,13 +245,25 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     logger.info('listening', {
       url: addresses.url,
       metricsUrl: addresses.metricsUrl,
+      host: boundHost,
+      protocols: certificate === undefined ? ['http/1.1'] : ['h2', 'http/1.1'],
       minSize: config.minSize,
       maxSize: config.maxSize,
+      maxConnections: config.maxConnections,
+      keepAliveTimeout: config.keepAliveTimeout,
       certificateNotAfter: certificate?.notAfter.toISOString(),
       accessControl: authenticator === undefined ? 'off' : 'bearer-token',
       rateLimit: config.rateLimit,
     });
     return addresses;
+  }
+
+  function stopWatching(): void {
+    watcher?.close();
+    authenticator?.close();
+    for (const { tracker } of listeners) {
+      tracker.stop();
+    }
   }
 
   let closing: Promise<void> | undefined;
@@ -293,7 +281,11 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
       // Endpoints controllers and load balancers need this long to stop sending new traffic here.
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDelay * 1000));
     }
-    await Promise.all(servers.map(({ server, sockets }) => drain(server, sockets, drainTimeoutMs)));
+    const cut = await drain(listeners, drainTimeoutMs);
+    if (cut.requests > 0 || cut.connections > 0) {
+      logger.warn('drain deadline reached: cut what was still running', { drainTimeout: drainTimeoutMs / 1000, ...cut });
+    }
+    stopWatching();
     state = 'closed';
     logger.info('stopped');
   }
@@ -307,6 +299,13 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
     reloadCertificate() {
       return watcher === undefined ? Promise.resolve('unchanged') : watcher.check();
     },
+    async reload() {
+      const [certificateOutcome, tokens] = await Promise.all([
+        watcher === undefined ? Promise.resolve<ReloadOutcome>('unchanged') : watcher.check(),
+        authenticator?.reload(),
+      ]);
+      return tokens === undefined ? { certificate: certificateOutcome } : { certificate: certificateOutcome, tokens };
+    },
     get state() {
       return state;
     },
@@ -317,55 +316,52 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
   };
 }
 
-/**
- * Node's private link from a socket to the response being written on it (`_httpMessage`, set by `http.Server`).
- * Node's own clientError handler reads it for the same question; there is no public equivalent.
- */
-interface SocketWithResponse extends Socket {
-  readonly _httpMessage?: { readonly _headerSent?: boolean } | null;
+function bind(server: NetServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 /**
- * Whether a response has started on `socket`, so a status line now would corrupt it. Not `bytesWritten`: on a
- * keep-alive connection that counts earlier, finished responses (and over TLS, the handshake).
+ * Whether binding `host` failed only because this kernel has no IPv6 (booted with ipv6.disable=1, or a sandbox
+ * without it), so 0.0.0.0 should be tried instead; a port in use or a permission error is a real failure. Pure.
  */
-function responseUnderway(socket: SocketWithResponse): boolean {
-  return socket._httpMessage?._headerSent === true;
+export function fallsBackToIpv4(host: string, errorCode: string | undefined): boolean {
+  return host === '::' && (errorCode === 'EAFNOSUPPORT' || errorCode === 'EADDRNOTAVAIL');
 }
 
 /** Milliseconds `close()` waits for the listener to report closed after every socket was destroyed at the deadline. */
 const AFTER_DEADLINE_MS = 1000;
 
 /**
- * Keeps every accepted TCP socket in `sockets` until it closes. `closeAllConnections()` knows only connections that
- * reached HTTP; over TLS that is after the handshake, so a socket still shaking hands (a port scan, a load balancer's
- * TCP check) is known only here. One Set entry per connection, nothing per request.
+ * Stops accepting, closes idle HTTP/1.1 connections and sends GOAWAY on HTTP/2 sessions, waits for in-flight
+ * requests, and at the deadline counts and logs every request still waiting and cuts every connection left (TLS
+ * handshakes included); never waits unbounded after it. Returns what was cut.
  */
-function trackSockets(server: http.Server, sockets: Set<Socket>): void {
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-}
-
-/**
- * Stops accepting, closes idle keep-alive connections, waits for in-flight requests, cuts what remains at the
- * deadline (HTTP connections and sockets that never got that far), and never waits unbounded after it.
- */
-async function drain(server: http.Server, sockets: Set<Socket>, timeoutMs: number): Promise<void> {
-  if (!server.listening) {
-    return;
+async function drain(listeners: readonly Listener[], timeoutMs: number): Promise<{ requests: number; connections: number }> {
+  const running = listeners.filter(({ server }) => server.listening);
+  const closed = Promise.all(running.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  for (const { tracker } of running) {
+    tracker.closeGracefully();
   }
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  if (await settlesWithin(closed, timeoutMs)) {
-    return;
+  if (await settlesWithin(closed.then(() => undefined), timeoutMs)) {
+    return { requests: 0, connections: 0 };
   }
-  server.closeAllConnections();
-  for (const socket of sockets) {
-    socket.destroy();
+  let requests = 0;
+  let connections = 0;
+  for (const { handler, tracker } of running) {
+    requests += handler.pending.size;
+    handler.cutPending();
+    connections += tracker.size;
+    tracker.destroyAll('drain_deadline');
   }
-  await settlesWithin(closed, AFTER_DEADLINE_MS);
+  await settlesWithin(closed.then(() => undefined), AFTER_DEADLINE_MS);
+  return { requests, connections };
 }
 
 /** Resolves true when `promise` settles within `ms`, false when the time runs out first (the timer is cleared either way). */
@@ -381,24 +377,23 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
   }
 }
 
-function closeQuietly(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+async function closeQuietly(server: NetServer): Promise<void> {
+  if (!server.listening) {
+    return;
+  }
+  const closed = once(server, 'close');
+  server.close();
+  (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  await closed;
 }
 
-function describeAddresses(config: Config, secure: boolean, ports: number[]): ListeningAddresses {
+function describeAddresses(host: string, secure: boolean, ports: number[]): ListeningAddresses {
   const scheme = secure ? 'https' : 'http';
-  const unspecified = config.host === '0.0.0.0' || config.host === '::';
-  const hostForUrl = unspecified ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const unspecified = host === IPV4_ANY || host === '::';
+  const hostForUrl = unspecified ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   const [port, metricsPort] = ports;
   return {
-    host: config.host,
+    host,
     port,
     url: `${scheme}://${hostForUrl}:${port}`,
     metricsPort,

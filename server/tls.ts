@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { watch, type FSWatcher, readFileSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { constants as cryptoConstants } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { TlsFiles } from './config';
 
@@ -22,9 +23,46 @@ export class CertificateError extends Error {}
 /** The lowest protocol served: TLS 1.0 and 1.1 are deprecated (RFC 8996). */
 export const MIN_TLS_VERSION = 'TLSv1.2';
 
+/**
+ * TLS 1.2 suites: Mozilla's "intermediate" profile (guidelines 5.7) without its DHE suites, so every TLS 1.2 key
+ * exchange is ECDHE (forward secrecy for the keys served) and every cipher an AEAD. Static-RSA key exchange
+ * (`AES256-GCM-SHA384`), CBC with SHA-1 or SHA-2 MACs, 3DES and RC4 are not offered at all. TLS 1.3 has its own
+ * suites (all AEAD with ephemeral key exchange); OpenSSL negotiates 1.3 whenever the client offers it.
+ */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+] as const;
+
+/** TLS 1.3 suites, in Mozilla's order (the OpenSSL default). */
+export const TLS13_CIPHERS = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] as const;
+
+/** Key exchange groups, Mozilla intermediate: X25519 first, then the NIST curves clients without it still use. */
+export const ECDH_CURVES = 'X25519:prime256v1:secp384r1';
+
+/**
+ * OpenSSL refuses every renegotiation a TLS 1.2 client starts (TLS 1.3 has none): Node's own guard only allows three
+ * every ten minutes, and each one costs the server a full handshake.
+ */
+export const TLS_SECURE_OPTIONS = cryptoConstants.SSL_OP_NO_RENEGOTIATION;
+
 /** The options both listeners are created and re-keyed with; kept in one place so a reload cannot drop one. */
 export function secureContextOptions(pair: CertificatePair): SecureContextOptions {
-  return { cert: pair.cert, key: pair.key, minVersion: MIN_TLS_VERSION };
+  return {
+    cert: pair.cert,
+    key: pair.key,
+    minVersion: MIN_TLS_VERSION,
+    ciphers: [...TLS13_CIPHERS, ...TLS12_CIPHERS].join(':'),
+    ecdhCurve: ECDH_CURVES,
+    secureOptions: TLS_SECURE_OPTIONS,
+    // Mozilla intermediate: every suite offered is strong, so the client's order (it knows whether it has AES
+    // hardware) decides.
+    honorCipherOrder: false,
+  };
 }
 
 /** Reads the pair at start; synchronous because nothing may listen before it is known to be good. */

@@ -1,7 +1,8 @@
 // The HTTP API over real sockets on 127.0.0.1: statuses, bad lengths, negotiation, headers, limits.
 import * as http from 'node:http';
 import { connect } from 'node:net';
-import { fetchText, mapConcurrently } from './helpers/http';
+import * as names from '../../server/metric-names';
+import { fetchText, mapConcurrently, parsePrometheusText, samplesOf } from './helpers/http';
 import { startTestServer, type RunningTestServer } from './helpers/server';
 
 const LENGTH_ERROR = 'Invalid key length: must be a whole number of bytes from 1 to 1024';
@@ -9,6 +10,11 @@ const LENGTH_ERROR = 'Invalid key length: must be a whole number of bytes from 1
 describe('key server API', () => {
   let running: RunningTestServer;
   let url: string;
+
+  async function keysGenerated(): Promise<number> {
+    const samples = parsePrometheusText((await fetchText(`${running.addresses.metricsUrl as string}/metrics`)).body);
+    return samplesOf(samples, names.keyGenerationsTotal).reduce((total, sample) => total + sample.value, 0);
+  }
 
   beforeAll(async () => {
     running = await startTestServer({ metricsPort: 0 });
@@ -103,6 +109,20 @@ describe('key server API', () => {
       expect(response.headers['content-length']).toBe('64');
       expect(response.body).toBe('');
     });
+
+    it.each([
+      ['/key/31', {}],
+      ['/key/31?format=base64', {}],
+      ['/key/31?format=base64url', {}],
+      ['/key/5?format=base64url', { Accept: 'application/json' }],
+    ])('answers HEAD %s %j with the Content-Length of the GET and takes no key from the pool', async (path, headers) => {
+      const keysBefore = await keysGenerated();
+      const head = await fetchText(`${url}${path}`, { method: 'HEAD', headers });
+      expect(await keysGenerated()).toBe(keysBefore);
+      const get = await fetchText(`${url}${path}`, { headers });
+      expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.body)));
+      expect(head.headers['content-type']).toBe(get.headers['content-type']);
+    });
   });
 
   describe('other routes', () => {
@@ -117,8 +137,9 @@ describe('key server API', () => {
       expect(response.status).toBe(200);
     });
 
-    it('answers /metrics in the Prometheus text format', async () => {
-      const response = await fetchText(`${url}/metrics`);
+    it('answers /metrics in the Prometheus text format on the metrics port, and not on the main port beside it', async () => {
+      const response = await fetchText(`${running.addresses.metricsUrl as string}/metrics`);
+      expect((await fetchText(`${url}/metrics`)).status).toBe(404);
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
       expect(response.body).toContain('# TYPE http_requests_total counter');

@@ -1,5 +1,5 @@
-// Bearer tokens: file parsing, header parsing, hashed comparison, and reload that never locks everyone out.
-import { writeFileSync } from 'node:fs';
+// Bearer tokens: file parsing, header parsing, hashed comparison, and reload that fails closed when the tokens are gone.
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bearerToken, createAuthenticator, parseTokenFile, tokenMatches, TokenFileError } from '../../server/auth';
 import { makeTempDirectory, replaceFile } from './helpers/tls';
@@ -63,13 +63,12 @@ describe('createAuthenticator', () => {
     }
   });
 
-  it('applies a changed file on reload, and keeps the previous tokens when the new file is unusable', async () => {
+  it('applies a changed file on reload', async () => {
     const { directory, remove } = makeTempDirectory();
     const file = join(directory, 'tokens');
     writeFileSync(file, 'first\n');
-    const failures: Error[] = [];
     const reloads: number[] = [];
-    const authenticator = createAuthenticator(file, { onFailure: (error) => failures.push(error), onReload: (count) => reloads.push(count) });
+    const authenticator = createAuthenticator(file, { onReload: (count) => reloads.push(count) });
     try {
       expect(authenticator.check('Bearer first')).toBe('ok');
       expect(authenticator.check(undefined)).toBe('missing');
@@ -78,15 +77,39 @@ describe('createAuthenticator', () => {
       replaceFile(file, 'second\nthird\n');
       expect(await authenticator.reload()).toBe('reloaded');
       expect(reloads).toEqual([2]);
+      expect(authenticator.tokenCount).toBe(2);
       expect(authenticator.check('Bearer first')).toBe('invalid');
       expect(authenticator.check('Bearer third')).toBe('ok');
+    } finally {
+      authenticator.close();
+      remove();
+    }
+  });
 
-      replaceFile(file, '\n');
+  // Revocation fails closed (semantics changed on purpose: the previous tokens used to stay in force).
+  it.each([
+    ['emptied', (file: string) => replaceFile(file, '')],
+    ['left with comments only', (file: string) => replaceFile(file, '# all revoked\n\n')],
+    ['deleted', (file: string) => unlinkSync(file)],
+  ])('refuses every token once the file is %s, reports it on every check (once as new), and accepts again when tokens return', async (_what, breakFile) => {
+    const { directory, remove } = makeTempDirectory();
+    const file = join(directory, 'tokens');
+    writeFileSync(file, 'first\n');
+    const failures: Array<{ error: Error; repeated: boolean }> = [];
+    const authenticator = createAuthenticator(file, { onFailure: (error, repeated) => failures.push({ error, repeated }) });
+    try {
+      breakFile(file);
       expect(await authenticator.reload()).toBe('failed');
       expect(await authenticator.reload()).toBe('failed');
-      expect(failures).toHaveLength(1); // one report per broken content, not one per poll
-      expect(failures[0].message).not.toContain('third');
-      expect(authenticator.check('Bearer second')).toBe('ok');
+      expect(failures.map((failure) => failure.repeated)).toEqual([false, true]);
+      expect(failures[0].error.message).toContain('every client is refused');
+      expect(failures[0].error.message).not.toContain('first');
+      expect(authenticator.tokenCount).toBe(0);
+      expect(authenticator.check('Bearer first')).toBe('invalid');
+
+      replaceFile(file, 'first\n');
+      expect(await authenticator.reload()).toBe('reloaded');
+      expect(authenticator.check('Bearer first')).toBe('ok');
     } finally {
       authenticator.close();
       remove();

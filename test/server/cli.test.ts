@@ -1,4 +1,8 @@
-// The key-server bin: help, configuration errors (exit code 2, one stderr line), serving and SIGTERM.
+// The key-server bin: help, configuration errors (exit code 2, one stderr line), serving, SIGTERM, SIGHUP reloads and
+// exit codes 128+signal.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exitCodeFor } from '../../server/cli';
 import { fetchText } from './helpers/http';
 import { runCli, spawnCli, waitForExit, waitForLogLine } from './helpers/cli';
 import { createTestCertificate, makeTempDirectory } from './helpers/tls';
@@ -54,5 +58,56 @@ describe('key-server CLI', () => {
       expect.arrayContaining(['listening', 'request', 'signal received: shutting down', 'stopped']),
     );
     expect(result.stdout).not.toContain(key);
+  });
+
+  it('reloads the certificate and token files on SIGHUP instead of dying, and applies a changed token file', async () => {
+    const certificate = createTestCertificate(temp.directory, { name: 'hup' });
+    const tokenFile = join(temp.directory, 'hup-tokens');
+    writeFileSync(tokenFile, 'first-token\n');
+    const child = spawnCli([
+      '--host', '127.0.0.1', '--srv-port', '0', '--tls-cert', certificate.certFile, '--tls-key', certificate.keyFile,
+      '--auth-token-file', tokenFile, '--shutdown-delay', '0',
+    ]);
+    const exited = waitForExit(child);
+    const url = String((await waitForLogLine(child, 'listening')).url);
+    const bearer = (token: string) => ({ ca: certificate.certPem, headers: { Authorization: `Bearer ${token}` } });
+
+    const unchanged = waitForLogLine(child, 'reload finished');
+    child.kill('SIGHUP');
+    expect(await unchanged).toMatchObject({ certificate: 'unchanged', tokens: 'unchanged' });
+    expect((await fetchText(`${url}/key/16`, bearer('first-token'))).status).toBe(200);
+
+    // Written in place (no rename), which a directory watch can miss: the signal is what applies it here.
+    writeFileSync(tokenFile, 'second-token\n');
+    const reloaded = waitForLogLine(child, 'reload finished');
+    child.kill('SIGHUP');
+    expect((await reloaded).tokens).toMatch(/reloaded|unchanged/);
+    expect((await fetchText(`${url}/key/16`, bearer('second-token'))).status).toBe(200);
+    expect((await fetchText(`${url}/key/16`, bearer('first-token'))).status).toBe(401);
+
+    child.kill('SIGTERM');
+    expect((await exited).code).toBe(0);
+  });
+
+  it('exits with 128 + the signal number when a second signal cuts the drain short', async () => {
+    const child = spawnCli(['--host', '127.0.0.1', '--srv-port', '0', '--shutdown-delay', '30']);
+    const exited = waitForExit(child);
+    await waitForLogLine(child, 'listening');
+    const shuttingDown = waitForLogLine(child, 'shutting down: /ready answers 503, still serving during the shutdown delay');
+    child.kill('SIGTERM');
+    await shuttingDown;
+    child.kill('SIGTERM');
+    const result = await exited;
+    expect(result.code).toBe(143);
+    expect(result.stdout).toContain('"exitCode":143');
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+    ['SIGQUIT', 131],
+  ] as const)('maps %s to exit code %d', (signal, code) => {
+    expect(exitCodeFor(signal)).toBe(code);
   });
 });

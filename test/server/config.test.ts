@@ -1,5 +1,7 @@
 // parseConfig: flags and environment variables → a frozen Config, or one line naming what is wrong.
-import { MAX_SIZE_HARD_CAP, helpText, parseConfig, type Config } from '../../server/config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_SIZE_HARD_CAP, OPTIONS, helpText, parseConfig, type Config } from '../../server/config';
 
 function configOf(argv: string[], env: Record<string, string> = {}): Config {
   const result = parseConfig(argv, env);
@@ -21,7 +23,7 @@ describe('parseConfig', () => {
   it('uses the documented defaults when nothing is given', () => {
     expect(configOf([])).toEqual({
       srvPort: 1123,
-      host: '0.0.0.0',
+      host: '::',
       minSize: 1,
       maxSize: 1024,
       metricsPort: undefined,
@@ -30,7 +32,20 @@ describe('parseConfig', () => {
       accessLog: false,
       faultErrorRatio: 0,
       faultLatency: 0,
+      maxConnections: DEFAULT_MAX_CONNECTIONS,
+      keepAliveTimeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
     });
+  });
+
+  it('keeps idle connections longer than the load balancers in front: AWS ALB and nginx 60 s, nginx clients 75 s, Google 600 s', () => {
+    expect(DEFAULT_KEEP_ALIVE_TIMEOUT).toBeGreaterThan(600);
+    expect(configOf(['--keep-alive-timeout', '75']).keepAliveTimeout).toBe(75);
+    expect(configOf([], { KEEP_ALIVE_TIMEOUT: '90.5' }).keepAliveTimeout).toBe(90.5);
+  });
+
+  it('reads the connection cap from --max-connections or MAX_CONNECTIONS', () => {
+    expect(configOf(['--max-connections', '64']).maxConnections).toBe(64);
+    expect(configOf([], { MAX_CONNECTIONS: '2000' }).maxConnections).toBe(2000);
   });
 
   it('returns a frozen config', () => {
@@ -41,7 +56,7 @@ describe('parseConfig', () => {
     const config = configOf([
       '--srv-port', '8443', '--host=127.0.0.1', '--min-size', '16', '--max-size=4096', '--metrics-port', '9090',
       '--tls-cert', '/c.pem', '--tls-key=/k.pem', '--shutdown-delay', '2.5', '--access-log',
-      '--fault-error-ratio=0.25', '--fault-latency', '0.1',
+      '--fault-error-ratio=0.25', '--fault-latency', '0.1', '--max-connections', '100', '--keep-alive-timeout=75',
     ]);
     expect(config).toEqual({
       srvPort: 8443,
@@ -54,6 +69,8 @@ describe('parseConfig', () => {
       accessLog: true,
       faultErrorRatio: 0.25,
       faultLatency: 0.1,
+      maxConnections: 100,
+      keepAliveTimeout: 75,
     });
   });
 
@@ -108,6 +125,11 @@ describe('parseConfig', () => {
     [['--verbose'], 'unknown option --verbose (see --help)'],
     [['serve'], 'unexpected argument "serve" (options start with --; see --help)'],
     [['--host='], '--host must not be empty'],
+    [['--max-connections', '0'], '--max-connections must be an integer from 1 to 100000, got "0"'],
+    [['--max-connections', '100001'], '--max-connections must be an integer from 1 to 100000, got "100001"'],
+    [['--keep-alive-timeout', '0.5'], '--keep-alive-timeout must be a number from 1 to 3600, got "0.5"'],
+    [['--keep-alive-timeout', '3601'], '--keep-alive-timeout must be a number from 1 to 3600, got "3601"'],
+    [['--keep-alive-timeout', 'forever'], '--keep-alive-timeout must be a number from 1 to 3600, got "forever"'],
   ])('rejects %j with one line naming the flag', (argv, message) => {
     const error = errorOf(argv);
     expect(error).toBe(message);
@@ -119,6 +141,20 @@ describe('parseConfig', () => {
   });
 });
 
+describe('the README flag table', () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const rows = readme.split('\n').filter((line) => line.startsWith('| `--'));
+
+  it.each(OPTIONS.map((option) => [option.flag, option] as const))('lists --%s with its environment variable and default', (flag, option) => {
+    const row = rows.find((line) => line.split('|')[1].includes(`\`--${flag}\``));
+    expect(row).toBeDefined();
+    expect(row).toContain(`\`${option.env}\``);
+    if (option.defaultText !== undefined && option.kind !== 'boolean') {
+      expect(row?.split('|')[3]).toContain(option.defaultText);
+    }
+  });
+});
+
 describe('helpText', () => {
   it('lists every flag with its environment variable', () => {
     const text = helpText();
@@ -127,6 +163,7 @@ describe('helpText', () => {
       ['--metrics-port', 'METRICS_PORT'], ['--tls-cert', 'TLS_CERT_FILE'], ['--tls-key', 'TLS_KEY_FILE'],
       ['--shutdown-delay', 'SHUTDOWN_DELAY'], ['--access-log', 'ACCESS_LOG'],
       ['--fault-error-ratio', 'FAULT_ERROR_RATIO'], ['--fault-latency', 'FAULT_LATENCY'],
+      ['--max-connections', 'MAX_CONNECTIONS'], ['--keep-alive-timeout', 'KEEP_ALIVE_TIMEOUT'],
     ]) {
       expect(text).toMatch(new RegExp(`${flag}\\b.*\\[env ${env}\\]`));
     }

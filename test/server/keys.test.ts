@@ -1,5 +1,5 @@
 // Key length parsing, the power-of-two length label and the random pool's never-twice guarantee.
-import { createRandomPool, lengthBucket, parseKeyFormat, parseLength } from '../../server/keys';
+import { createRandomPool, encodedLength, KEY_FORMATS, lengthBucket, parseKeyFormat, parseLength } from '../../server/keys';
 
 const limits = { minSize: 1, maxSize: 1024 };
 
@@ -36,6 +36,16 @@ describe('parseKeyFormat', () => {
     expect(parseKeyFormat('HEX')).toBeUndefined();
     expect(parseKeyFormat('binary')).toBeUndefined();
     expect(parseKeyFormat('toString')).toBeUndefined();
+  });
+});
+
+describe('encodedLength', () => {
+  it('is the length of the encoded bytes for every format and every length up to 100', () => {
+    for (const format of KEY_FORMATS) {
+      for (let length = 0; length <= 100; length++) {
+        expect(encodedLength(length, format)).toBe(Buffer.alloc(length).toString(format).length);
+      }
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 // Metric names, labels and cardinality, read back from /metrics over real sockets.
+import { writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -53,6 +54,8 @@ describe('rejectionStatus', () => {
     ['ECONNRESET', undefined],
     ['EPIPE', undefined],
     ['ERR_TLS_HANDSHAKE_TIMEOUT', undefined],
+    ['HPE_PAUSED', undefined],
+    ['HPE_CHUNK_EXTENSIONS_OVERFLOW', 413],
     ['ERR_SSL_WRONG_VERSION_NUMBER', undefined],
   ])('answers parser error %s with %s', (code, status) => {
     expect(rejectionStatus(code)).toBe(status);
@@ -95,7 +98,7 @@ describe('metrics', () => {
     expect(oversized.status).toBe(431);
     const malformed = await rawExchange(running.addresses.port, 'NOT A REQUEST\r\n\r\n');
     expect(malformed.closedByServer).toBe(true);
-    expect(malformed.received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nConnection: close\r\n\r\n$/);
+    expect(malformed.received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: [0-9a-f-]{36}\r\n\r\n$/);
     const after = await scrape(running.url);
     expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '431' })).toBe(1);
     expect(sampleValue(after, names.httpRequestsRejectedTotal, { code: '400' })).toBe(1);
@@ -113,7 +116,7 @@ describe('metrics', () => {
       const oversized = `GET /key/16 HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'a'.repeat(10_000)}\r\n\r\n`;
       const received = await keepAliveExchange(server.addresses.port, secure, oversized);
       expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-      expect(received).toMatch(/\r\n\r\nok\nHTTP\/1\.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n$/);
+      expect(received).toMatch(/\r\n\r\nok\nHTTP\/1\.1 431 Request Header Fields Too Large\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: [0-9a-f-]{36}\r\n\r\n$/);
       const response = await fetchText(`${server.url}/metrics`);
       expect(sampleValue(parsePrometheusText(response.body), names.httpRequestsRejectedTotal, { code: '431' })).toBe(1);
     } finally {
@@ -184,6 +187,30 @@ describe('metrics', () => {
     expect(['GET', 'HEAD', 'POST', 'PROPFIND', 'constructor', undefined].map(methodLabel)).toEqual([
       'GET', 'HEAD', 'POST', 'OTHER', 'OTHER', 'OTHER',
     ]);
+  });
+});
+
+describe('protocol edge metrics', () => {
+  it('exports every new series at 0 from the start, with bounded label values', async () => {
+    const temp = makeTempDirectory();
+    const tokenFile = `${temp.directory}/tokens`;
+    writeFileSync(tokenFile, 'a\nb\n');
+    const running = await startTestServer({ tls: createTestCertificate(temp.directory), metricsPort: 0, authTokenFile: tokenFile, rateLimit: 10 });
+    try {
+      const samples = parsePrometheusText((await fetchText(`${running.addresses.metricsUrl as string}/metrics`)).body);
+      const labelsOf = (name: string, label: string) => samplesOf(samples, name).map((sample) => sample.labels[label]).sort();
+      expect(labelsOf(names.httpRequestsRejectedTotal, 'code')).toEqual(['400', '405', '408', '413', '417', '431']);
+      expect(labelsOf(names.httpRequestsUnansweredTotal, 'reason')).toEqual(['backlog_limit', 'client_gone', 'drain_deadline']);
+      expect(labelsOf(names.httpConnectionsClosedTotal, 'reason')).toEqual(['drain_deadline', 'h2_abuse', 'idle_evicted', 'max_connections', 'send_timeout']);
+      expect(labelsOf(names.httpConnectionsTotal, 'protocol')).toEqual(['h2', 'http/1.1']);
+      expect(labelsOf(names.rateLimitedRequestsTotal, 'client')).toEqual(['anonymous', 'authorised', 'unauthenticated']);
+      expect(sampleValue(samples, names.authTokensLoaded)).toBe(2);
+      // The scrape's own connection is open while the server renders it.
+      expect(sampleValue(samples, names.httpOpenConnections)).toBe(1);
+    } finally {
+      await running.stop();
+      temp.remove();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
-// Content negotiation: which Accept headers get JSON, and reading Accept from raw headers.
-import { acceptHeader, prefersJson } from '../../server/routes';
+// Content negotiation: which Accept headers get JSON.
+import { prefersJson } from '../../server/routes';
 
 describe('prefersJson', () => {
   it.each([
@@ -19,15 +19,5 @@ describe('prefersJson', () => {
     ['application/jsonx', false],
   ])('answers %j with JSON: %s', (accept, expected) => {
     expect(prefersJson(accept)).toBe(expected);
-  });
-});
-
-describe('acceptHeader', () => {
-  it('finds Accept in any letter case and joins repeated lines', () => {
-    expect(acceptHeader(['Host', 'x', 'ACCEPT', 'text/plain', 'accept', 'application/json'])).toBe('text/plain, application/json');
-  });
-
-  it('returns undefined without an Accept header', () => {
-    expect(acceptHeader(['Host', 'x', 'Accept-Encoding', 'gzip'])).toBeUndefined();
   });
 });

@@ -1,5 +1,12 @@
-// The token bucket behind --rate-limit: admits bursts, refills at the rate, says when to retry, bounds its memory.
-import { createRateLimiter } from '../../server/rate-limit';
+// The token bucket behind --rate-limit: admits bursts, refills at the rate, says when to retry, bounds its memory; keys
+// IPv6 clients by /64; keeps failed authentications apart from authorised traffic.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as names from '../../server/metric-names';
+import { clientKey, createRateLimiter } from '../../server/rate-limit';
+import { fetchText, parsePrometheusText, sampleValue } from './helpers/http';
+import { startTestServer } from './helpers/server';
+import { makeTempDirectory } from './helpers/tls';
 
 describe('createRateLimiter', () => {
   it('admits a burst, then refuses with the whole seconds until the next token', () => {
@@ -91,5 +98,71 @@ describe('createRateLimiter', () => {
     [{ requestsPerSecond: 1, burst: 1, maxClients: 0 }, /maxClients/],
   ])('refuses %j naming the option', (options, message) => {
     expect(() => createRateLimiter(options)).toThrow(message);
+  });
+});
+
+describe('clientKey', () => {
+  it.each([
+    ['192.0.2.7', '192.0.2.7'],
+    ['::ffff:192.0.2.7', '192.0.2.7'],
+    ['::FFFF:192.0.2.7', '192.0.2.7'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['2001:db8:0:0:ffff:ffff:ffff:ffff', '2001:db8:0:0::/64'],
+    ['2001:0DB8:0000:0001::5', '2001:db8:0:1::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['not-an-address', 'not-an-address'],
+    ['2001:db8::1::2', '2001:db8::1::2'],
+  ])('limits %s as %s', (address, key) => {
+    expect(clientKey(address)).toBe(key);
+  });
+
+  it('gives every address of one IPv6 /64 the same bucket, and the next /64 its own', () => {
+    const limiter = createRateLimiter({ requestsPerSecond: 1, burst: 1 });
+    expect(limiter.take(clientKey('2001:db8:1:2::a'), 0)).toBe(0);
+    expect(limiter.take(clientKey('2001:db8:1:2::b'), 0)).toBe(1);
+    expect(limiter.take(clientKey('2001:db8:1:3::a'), 0)).toBe(0);
+  });
+});
+
+describe('rate limit with access control, over sockets', () => {
+  it('guards /metrics on the main port like /key when there is no metrics port', async () => {
+    const temp = makeTempDirectory();
+    const tokenFile = join(temp.directory, 'tokens');
+    writeFileSync(tokenFile, 'valid-token\n');
+    const running = await startTestServer({ authTokenFile: tokenFile });
+    try {
+      expect((await fetchText(`${running.url}/metrics`)).status).toBe(401);
+      expect((await fetchText(`${running.url}/metrics`, { headers: { Authorization: 'Bearer valid-token' } })).status).toBe(200);
+      expect((await fetchText(`${running.url}/health`)).status).toBe(200);
+    } finally {
+      await running.stop();
+      temp.remove();
+    }
+  });
+
+  it('draws failed authentications from a bucket of their own, so a token guesser at the same address never spends an authorised client\'s requests', async () => {
+    const temp = makeTempDirectory();
+    const tokenFile = join(temp.directory, 'tokens');
+    writeFileSync(tokenFile, 'valid-token\n');
+    const running = await startTestServer({ authTokenFile: tokenFile, rateLimit: 0.01, rateLimitBurst: 3, metricsPort: 0 });
+    try {
+      const guesses = [];
+      for (let index = 0; index < 6; index++) {
+        guesses.push((await fetchText(`${running.url}/key/16`, { headers: { Authorization: `Bearer guess-${index}` } })).status);
+      }
+      const authorised = [];
+      for (let index = 0; index < 4; index++) {
+        authorised.push((await fetchText(`${running.url}/key/16`, { headers: { Authorization: 'Bearer valid-token' } })).status);
+      }
+      expect(guesses).toEqual([401, 401, 401, 429, 429, 429]);
+      expect(authorised).toEqual([200, 200, 200, 429]);
+      const samples = parsePrometheusText((await fetchText(`${running.addresses.metricsUrl as string}/metrics`)).body);
+      expect(sampleValue(samples, names.rateLimitedRequestsTotal, { client: 'unauthenticated' })).toBe(3);
+      expect(sampleValue(samples, names.rateLimitedRequestsTotal, { client: 'authorised' })).toBe(1);
+    } finally {
+      await running.stop();
+      temp.remove();
+    }
   });
 });

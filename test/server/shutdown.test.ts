@@ -2,7 +2,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as names from '../../server/metric-names';
-import { fetchText, freePort, type TestResponse } from './helpers/http';
+import { fetchText, freePort, parsePrometheusText, sampleValue, type TestResponse } from './helpers/http';
 import { createKeyServer } from '../../server/server';
 import { startTestServer, testConfig } from './helpers/server';
 import { createTestCertificate, makeTempDirectory } from './helpers/tls';
@@ -62,7 +62,7 @@ describe('graceful shutdown', () => {
   });
 
   it('closes idle keep-alive connections at once instead of waiting for their timeout', async () => {
-    const running = await startTestServer({ shutdownDelay: 0 }, { limits: { keepAliveTimeoutMs: 60_000 } });
+    const running = await startTestServer({ shutdownDelay: 0, keepAliveTimeout: 60 });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
     try {
       await Promise.all([fetchText(`${running.url}/key/8`, { agent }), fetchText(`${running.url}/key/8`, { agent })]);
@@ -85,6 +85,22 @@ describe('graceful shutdown', () => {
     await running.stop();
     expect(Date.now() - startedAt).toBeLessThan(2000);
     expect(await stuck).toBe('cut');
+  });
+
+  it('logs and counts every request cut at the drain deadline, by request id, and the connections cut with them', async () => {
+    const running = await startTestServer({ faultLatency: 30 }, { drainTimeout: 0.3 });
+    const stuck = ['cut-1', 'cut-2'].map((id) => fetchText(`${running.url}/key/8`, { headers: { 'X-Request-Id': id } }).catch(() => 'cut'));
+    await waitForInFlight(running.server.registry, 2);
+    await running.stop();
+    expect(await Promise.all(stuck)).toEqual(['cut', 'cut']);
+    const cutLines = running.logs.filter((record) => record.msg === 'request cut at the drain deadline');
+    expect(cutLines.map((record) => record.fields.requestId).sort()).toEqual(['cut-1', 'cut-2']);
+    expect(cutLines.every((record) => record.level === 'warn' && record.fields.path === '/key/8')).toBe(true);
+    const samples = parsePrometheusText(await running.server.registry.metrics());
+    expect(sampleValue(samples, names.httpRequestsUnansweredTotal, { reason: 'drain_deadline' })).toBe(2);
+    expect(sampleValue(samples, names.httpConnectionsClosedTotal, { reason: 'drain_deadline' })).toBe(2);
+    expect(sampleValue(samples, names.httpRequestsInFlight)).toBe(0);
+    expect(running.logs.find((record) => record.msg === 'drain deadline reached: cut what was still running')?.fields).toMatchObject({ requests: 2, connections: 2 });
   });
 
   it('cuts a TCP connection that never finished its TLS handshake at the drain deadline', async () => {

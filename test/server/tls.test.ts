@@ -63,7 +63,7 @@ describe('HTTPS', () => {
   });
 
   it('exports the certificate expiry in Unix seconds', async () => {
-    const samples = parsePrometheusText((await fetchText(`${running.url}/metrics`)).body);
+    const samples = parsePrometheusText((await fetchText(`${running.addresses.metricsUrl as string}/metrics`)).body);
     expect(sampleValue(samples, names.tlsCertificateExpiryTimestampSeconds)).toBe(certificate.notAfter.getTime() / 1000);
   });
 });

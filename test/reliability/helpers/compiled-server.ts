@@ -71,11 +71,13 @@ export interface StartOptions {
   readonly wrapper?: readonly string[];
   /** Kill the process if it has not exited this long after start, so a hang fails the test. @default 120000 */
   readonly exitTimeoutMs?: number;
+  /** Flags for node itself, e.g. the Dockerfile ENTRYPOINT's (`entrypointNodeFlags`). @default none */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** Starts `node cli.js args` on 127.0.0.1 with free ports, and resolves once it logs `listening`. */
 export async function startServerProcess(cliPath: string, args: readonly string[], options: StartOptions = {}): Promise<ServerProcess> {
-  const command = [...(options.wrapper ?? []), process.execPath, cliPath, '--host', '127.0.0.1', '--srv-port', '0', ...args];
+  const command = [...(options.wrapper ?? []), process.execPath, ...(options.nodeFlags ?? []), cliPath, '--host', '127.0.0.1', '--srv-port', '0', ...args];
   const child = spawn(command[0], command.slice(1), {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdio: ['ignore', 'pipe', 'pipe'],

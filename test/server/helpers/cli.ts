@@ -16,7 +16,7 @@ export interface CliResult {
 /** Spawns the CLI with `args`; `env` is added to a copy of the test's environment minus the server's variables. */
 export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): ChildProcess {
   const baseEnv = { ...process.env };
-  for (const name of ['SRV_PORT', 'HOST', 'MAX_SIZE', 'MIN_SIZE', 'METRICS_PORT', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'SHUTDOWN_DELAY', 'ACCESS_LOG', 'FAULT_ERROR_RATIO', 'FAULT_LATENCY', 'AUTH_TOKEN_FILE', 'RATE_LIMIT', 'RATE_LIMIT_BURST']) {
+  for (const name of ['SRV_PORT', 'HOST', 'MAX_SIZE', 'MIN_SIZE', 'METRICS_PORT', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'SHUTDOWN_DELAY', 'ACCESS_LOG', 'FAULT_ERROR_RATIO', 'FAULT_LATENCY', 'AUTH_TOKEN_FILE', 'RATE_LIMIT', 'RATE_LIMIT_BURST', 'MAX_CONNECTIONS', 'KEEP_ALIVE_TIMEOUT']) {
     delete baseEnv[name];
   }
   return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI_SOURCE, ...args], {

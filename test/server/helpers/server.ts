@@ -1,5 +1,5 @@
 // Starts key servers on random ports of 127.0.0.1 for tests, with logs captured instead of printed.
-import type { Config } from '../../../server/config';
+import { DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, type Config } from '../../../server/config';
 import type { LogFields, Logger } from '../../../server/logger';
 import { createKeyServer, type KeyServer, type KeyServerOptions, type ListeningAddresses } from '../../../server/server';
 
@@ -32,6 +32,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     accessLog: false,
     faultErrorRatio: 0,
     faultLatency: 0,
+    maxConnections: DEFAULT_MAX_CONNECTIONS,
+    keepAliveTimeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
     ...overrides,
   });
 }

@@ -1,4 +1,5 @@
 // Throwaway certificates for tests: made with openssl in a temp directory, never committed, different every call.
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,23 @@ export function createTestCertificate(directory: string, options: TestCertificat
   const certPem = readFileSync(files.certFile, 'utf8');
   const parsed = new X509Certificate(certPem);
   return { ...files, certPem, serialNumber: parsed.serialNumber, notAfter: new Date(parsed.validTo) };
+}
+
+/**
+ * A self-signed RSA 2048 certificate for localhost and 127.0.0.1: TLS 1.2 suites with RSA key exchange or RSA
+ * signatures can only be negotiated with one, so tests of which of them the server refuses need it (the development
+ * certificate is ECDSA).
+ */
+export function createRsaTestCertificate(directory: string, name = 'rsa'): TestCertificate {
+  const certFile = join(directory, `${name}.crt`);
+  const keyFile = join(directory, `${name}.key`);
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  const certPem = readFileSync(certFile, 'utf8');
+  const parsed = new X509Certificate(certPem);
+  return { certFile, keyFile, certPem, serialNumber: parsed.serialNumber, notAfter: new Date(parsed.validTo) };
 }
 
 /**

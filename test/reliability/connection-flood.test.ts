@@ -1,0 +1,274 @@
+// Bounded memory whatever clients do: thousands of idle TLS connections, thousands of clients that never read their
+// answers, a TLS handshake flood and an HTTP/2 session flood, each against the compiled server as the image runs it
+// (its node flags, default --max-connections), while a polite keep-alive client keeps getting keys.
+//
+// File descriptors: each scenario opens up to 2,000 client sockets in this process and the server holds at most its
+// cap (128) plus the polite client's: about 2,200 descriptors, checked against `ulimit -n` before anything starts.
+import { readFileSync } from 'node:fs';
+import * as https from 'node:https';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import { memoryUsage, resetPeakMemory } from '../../bench/proc-stats';
+import { readObjects } from '../../scripts/common/manifests';
+import { entrypointNodeFlags, readDockerfile } from '../../scripts/common/dockerfile';
+import * as names from '../../server/metric-names';
+import { DEFAULT_MAX_CONNECTIONS } from '../../server/config';
+import { getRequestBlock, headersFrame, PREFACE, frame, FrameType } from '../server/helpers/h2-frames';
+import { fetchText, parsePrometheusText, sampleValue, samplesOf, type Sample } from '../server/helpers/http';
+import { createTestCertificate, makeTempDirectory, type TestCertificate } from '../server/helpers/tls';
+import { compileServer, startServerProcess, type ServerProcess } from './helpers/compiled-server';
+
+const MiB = 1024 * 1024;
+/** The pod's memory request (KeyServerApp's default resources): what no client behaviour may push RSS past. */
+const POD_MEMORY_REQUEST = 96 * MiB;
+/** The pod's memory limit: past it the kernel kills the container. */
+const POD_MEMORY_LIMIT = 192 * MiB;
+const CLIENTS = 2000;
+/** Client connections opened at once while a flood builds up. */
+const WAVE = 50;
+const DESCRIPTORS_NEEDED = CLIENTS + DEFAULT_MAX_CONNECTIONS + 100;
+const REPO_ROOT = join(__dirname, '..', '..');
+
+function openFileLimit(): number {
+  const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return match === null || match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
+}
+
+/** A client that asks for a key every 100 ms on one keep-alive connection, timing each answer. */
+function startPoliteClient(url: string, ca: string): { stop(): Promise<{ latenciesMs: number[]; failures: string[] }> } {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca });
+  const latenciesMs: number[] = [];
+  const failures: string[] = [];
+  let running = true;
+  async function once(): Promise<void> {
+    const startedAt = performance.now();
+    try {
+      const response = await fetchText(`${url}/key/32`, { agent, ca, timeoutMs: 5000 });
+      if (response.status !== 200) failures.push(`status ${response.status}`);
+    } catch (error) {
+      // A keep-alive connection the server closed at the cap as the request left: retried once, as Node's
+      // documentation advises for idempotent requests and as Go, curl and load balancers do.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ECONNRESET' && code !== 'EPIPE') throw error;
+      const retried = await fetchText(`${url}/key/32`, { agent, ca, timeoutMs: 5000 }).catch((retryError: Error) => retryError);
+      if (retried instanceof Error || retried.status !== 200) failures.push(String(retried instanceof Error ? retried.message : retried.status));
+    }
+    latenciesMs.push(performance.now() - startedAt);
+  }
+  const loop = (async () => {
+    while (running) {
+      await once().catch((error: Error) => failures.push(error.message));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      agent.destroy();
+      return { latenciesMs, failures };
+    },
+  };
+}
+
+function percentile(values: readonly number[], share: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)] ?? 0;
+}
+
+/** Opens `count` TLS connections to `port`, `WAVE` at a time; `onOpen` writes whatever the scenario sends. */
+async function openClients(port: number, count: number, alpn: string, onOpen: (socket: tls.TLSSocket) => void): Promise<tls.TLSSocket[]> {
+  const sockets: tls.TLSSocket[] = [];
+  const openOne = (): Promise<void> =>
+    new Promise((resolve) => {
+      const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: [alpn] }, () => {
+        onOpen(socket);
+        resolve();
+      });
+      socket.on('error', () => resolve());
+      socket.on('close', () => resolve());
+      sockets.push(socket);
+    });
+  for (let opened = 0; opened < count; opened += WAVE) {
+    await Promise.all(Array.from({ length: Math.min(WAVE, count - opened) }, openOne));
+  }
+  return sockets;
+}
+
+/** What one scenario measured. */
+interface FloodResult {
+  readonly peakRssBytes: number;
+  readonly latenciesMs: number[];
+  readonly failures: string[];
+  readonly samples: Sample[];
+}
+
+describe('connection floods against the compiled server', () => {
+  const temp = makeTempDirectory('key-server-flood-');
+  let certificate: TestCertificate;
+  let cliPath: string;
+  const nodeFlags = entrypointNodeFlags(readDockerfile(join(REPO_ROOT, 'Dockerfile')));
+
+  beforeAll(() => {
+    const limit = openFileLimit();
+    if (limit < DESCRIPTORS_NEEDED) {
+      throw new Error(`these tests need ${DESCRIPTORS_NEEDED} file descriptors; ulimit -n is ${limit}`);
+    }
+    certificate = createTestCertificate(temp.directory);
+    cliPath = compileServer(join(temp.directory, 'app'));
+  });
+
+  afterAll(() => temp.remove());
+
+  /** The environment the Deployment in dist/ gives the container (NODE_OPTIONS with the heap ceiling, among others). */
+  function deploymentEnvironment(): Record<string, string> {
+    const deployment = readObjects(join(REPO_ROOT, 'dist')).find((object) => object.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
+    };
+    return Object.fromEntries((deployment.spec.template.spec.containers[0].env ?? []).filter((variable) => variable.value !== undefined).map((variable) => [variable.name, variable.value as string]));
+  }
+
+  /** Starts a server, runs `flood` against it beside a polite client, and measures the server's peak RSS. */
+  async function underFlood(args: readonly string[], flood: (server: ServerProcess, port: number) => Promise<void>, environment: Record<string, string> = {}): Promise<FloodResult> {
+    const server = await startServerProcess(
+      cliPath,
+      ['--tls-cert', certificate.certFile, '--tls-key', certificate.keyFile, '--metrics-port', '0', '--shutdown-delay', '0', ...args],
+      { nodeFlags, spawnOptions: { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...environment } } },
+    );
+    const pid = server.child.pid as number;
+    try {
+      const port = Number(new URL(server.url).port);
+      expect((await fetchText(`${server.url}/key/32`, { ca: certificate.certPem })).status).toBe(200);
+      resetPeakMemory(pid);
+      const polite = startPoliteClient(server.url, certificate.certPem);
+      await flood(server, port);
+      const { latenciesMs, failures } = await polite.stop();
+      const peakRssBytes = memoryUsage(pid).peakRssBytes;
+      const samples = parsePrometheusText((await fetchText(`${server.metricsUrl}/metrics`, { ca: certificate.certPem })).body);
+      return { peakRssBytes, latenciesMs, failures, samples };
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  }
+
+  function report(name: string, result: FloodResult, extra = ''): void {
+    const counted = (reason: string) => sampleValue(result.samples, names.httpConnectionsClosedTotal, { reason });
+    console.log(
+      `${name}: server peak RSS ${(result.peakRssBytes / MiB).toFixed(1)} MiB (pod request 96 MiB); polite client ${result.latenciesMs.length} keys, ` +
+        `${result.failures.length} failed, p50 ${percentile(result.latenciesMs, 0.5).toFixed(0)} ms, p99 ${percentile(result.latenciesMs, 0.99).toFixed(0)} ms, ` +
+        `max ${Math.max(...result.latenciesMs).toFixed(0)} ms; connections closed at the cap: ${counted('idle_evicted')} idle, ` +
+        `${counted('send_timeout')} stuck, ${counted('max_connections')} refused${extra}`,
+    );
+  }
+
+  function expectPoliteClientServed(result: FloodResult): void {
+    expect(result.failures).toEqual([]);
+    expect(result.latenciesMs.length).toBeGreaterThanOrEqual(10);
+    expect(percentile(result.latenciesMs, 0.99)).toBeLessThan(1000);
+  }
+
+  it(`keeps ${CLIENTS} idle TLS connections from pushing RSS past the pod's memory request`, async () => {
+    let sockets: tls.TLSSocket[] = [];
+    const result = await underFlood([], async (_server, port) => {
+      sockets = await openClients(port, CLIENTS, 'http/1.1', () => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    });
+    for (const socket of sockets) socket.destroy();
+    report(`${CLIENTS} idle TLS connections`, result);
+    expect(result.peakRssBytes).toBeLessThan(POD_MEMORY_REQUEST);
+    expect(sampleValue(result.samples, names.httpOpenConnections)).toBeLessThanOrEqual(DEFAULT_MAX_CONNECTIONS + 1);
+    expectPoliteClientServed(result);
+  }, 90_000);
+
+  it(`keeps ${CLIENTS} clients that pipeline /key/1024 requests and never read from pushing RSS past it, and counts every key it generates as answered`, async () => {
+    let sockets: tls.TLSSocket[] = [];
+    const result = await underFlood([], async (_server, port) => {
+      // 8 requests each: half the pipelining limit, so every connection keeps requests waiting for answers it never reads.
+      sockets = await openClients(port, CLIENTS, 'http/1.1', (socket) => {
+        socket.write('GET /key/1024 HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(8));
+        socket.pause();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    });
+    for (const socket of sockets) socket.destroy();
+    const keys = samplesOf(result.samples, names.keyGenerationsTotal).reduce((total, sample) => total + sample.value, 0);
+    const answered = sampleValue(result.samples, names.httpRequestsTotal, { code: '200', handler: names.handlers.key, method: 'GET' });
+    const unanswered = samplesOf(result.samples, names.httpRequestsUnansweredTotal).reduce((total, sample) => total + sample.value, 0);
+    report(`${CLIENTS} non-reading pipelining clients`, result, `; ${keys} keys generated, ${answered} answers counted, ${unanswered} requests unanswered (no key)`);
+    expect(result.peakRssBytes).toBeLessThan(POD_MEMORY_REQUEST);
+    // Every key generated went into an answer handed to the kernel and counted; the requests that never got one made none.
+    expect(keys).toBe(answered);
+    expectPoliteClientServed(result);
+  }, 90_000);
+
+  // Deep pipelines: Node's HTTP/1.1 parser turns a whole TLS read (about 470 minimal requests) into request objects
+  // before any handler runs, natively (the socket is consumed by the parser, out of JavaScript's reach), so this flood
+  // cannot be held under the pod's memory request (README, "Residual risks"). What must hold, and is asserted: with
+  // the heap ceiling the Deployment sets (NODE_OPTIONS) the process stays under the pod's limit, so the kernel never
+  // kills it, serves the polite client, and makes no key for a request it does not answer.
+  it(`keeps ${CLIENTS} clients that pipeline 400 requests in one write under the pod's memory limit with the Deployment's heap ceiling`, async () => {
+    const environment = deploymentEnvironment();
+    expect(environment.NODE_OPTIONS).toMatch(/--max-old-space-size=\d+/);
+    let sockets: tls.TLSSocket[] = [];
+    const result = await underFlood([], async (_server, port) => {
+      sockets = await openClients(port, CLIENTS, 'http/1.1', (socket) => {
+        socket.write('GET /key/32 HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(400));
+        socket.pause();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }, environment);
+    for (const socket of sockets) socket.destroy();
+    const keys = samplesOf(result.samples, names.keyGenerationsTotal).reduce((total, sample) => total + sample.value, 0);
+    const answered = sampleValue(result.samples, names.httpRequestsTotal, { code: '200', handler: names.handlers.key, method: 'GET' });
+    report(`${CLIENTS} clients pipelining 400 requests (${environment.NODE_OPTIONS})`, result, `; ${keys} keys generated, ${answered} answers counted`);
+    expect(result.peakRssBytes).toBeLessThan(POD_MEMORY_LIMIT);
+    expect(keys).toBe(answered);
+    expectPoliteClientServed(result);
+  }, 120_000);
+
+  it('keeps a TLS handshake flood (50 clients connecting, handshaking and leaving for 8 s) from pushing RSS past it', async () => {
+    let handshakes = 0;
+    const result = await underFlood([], async (_server, port) => {
+      const until = Date.now() + 8000;
+      const loop = async (): Promise<void> => {
+        while (Date.now() < until) {
+          await new Promise<void>((resolve) => {
+            const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false }, () => {
+              handshakes++;
+              socket.destroy();
+              resolve();
+            });
+            socket.on('error', () => resolve());
+            socket.on('close', () => resolve());
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: WAVE }, loop));
+    });
+    report('TLS handshake flood', result, `; ${handshakes} handshakes (${(handshakes / 8).toFixed(0)} a second)`);
+    expect(handshakes).toBeGreaterThan(1000);
+    expect(result.peakRssBytes).toBeLessThan(POD_MEMORY_REQUEST);
+    expectPoliteClientServed(result);
+  }, 90_000);
+
+  it(`keeps ${CLIENTS} HTTP/2 sessions that open 100 streams each and never read within the connection cap and under the pod's memory limit`, async () => {
+    let sockets: tls.TLSSocket[] = [];
+    const result = await underFlood([], async (_server, port) => {
+      sockets = await openClients(port, CLIENTS, 'h2', (socket) => {
+        const streams = Array.from({ length: 100 }, (_, index) => headersFrame(1 + 2 * index, getRequestBlock('/key/1024')));
+        socket.write(Buffer.concat([PREFACE, frame(FrameType.settings, 0, 0), ...streams]));
+        socket.pause();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    });
+    for (const socket of sockets) socket.destroy();
+    report(`${CLIENTS} non-reading HTTP/2 sessions`, result);
+    // Measured at 95.6 MiB, against 130 to 138 MiB with 256 connections: Node's HTTP/2 keeps tens of MiB after
+    // churning sessions however few stay open (a bare node:http2 server grows 58 to 86 MiB under the same flood).
+    // Asserted against the pod's limit, which it must never reach; the figure is printed beside the request.
+    expect(result.peakRssBytes).toBeLessThan(POD_MEMORY_LIMIT);
+    expect(sampleValue(result.samples, names.httpOpenConnections)).toBeLessThanOrEqual(DEFAULT_MAX_CONNECTIONS + 1);
+    expectPoliteClientServed(result);
+  }, 90_000);
+});
