@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { handlers, httpRequestsTotal, keyGenerationsTotal } from '../server/metric-names';
+import { handlers, metricNames } from '../server/metric-catalogue';
 import { logger, parseOptions, runScript } from './common/cli';
 import { connectKubectl, shellLine } from './common/kubectl';
 import { keyServerTarget, readObjects, serviceHostName, type KeyServerTarget } from './common/manifests';
@@ -39,7 +39,7 @@ export function keyProblem(status: number, body: string, length: number): string
 /** Why a /metrics answer lacks the key server's own series, or undefined when it has them. */
 export function metricsProblem(status: number, body: string): string | undefined {
   if (status !== 200) return `expected 200, got ${status}`;
-  const missing = [keyGenerationsTotal, httpRequestsTotal].filter((name) => !new RegExp(`^${name}\\{`, 'm').test(body));
+  const missing = [metricNames.keyGenerationsTotal, metricNames.httpRequestsTotal].filter((name) => !new RegExp(`^${name}\\{`, 'm').test(body));
   return missing.length === 0 ? undefined : `no ${missing.join(', ')} series in the exposition`;
 }
 

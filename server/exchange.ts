@@ -3,7 +3,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { constants as http2Constants, sensitiveHeaders as http2SensitiveHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Handler } from './metric-names';
+import type { Handler } from './metric-catalogue';
 import type { UnansweredReason } from './metrics';
 import type { RequestHead } from './request-head';
 

@@ -72,14 +72,6 @@ export function encodedLength(length: number, format: KeyFormat): number {
   }
 }
 
-/**
- * The `length` label of key_generations_total: the length rounded up to a power of two, so requesting every valid
- * length creates at most log2(max-size) + 1 series (11 for the default 1024) instead of one per length.
- */
-export function lengthBucket(length: number): number {
-  return length <= 1 ? 1 : 2 ** (32 - Math.clz32(length - 1));
-}
-
 /** Hands out random bytes from a buffer that is filled in bulk. */
 export interface RandomPool {
   /** Size of the pool buffer in bytes: the largest single take. */

@@ -1,9 +1,15 @@
-// The prom-client registry and every metric the key server exports; hot-path series are bound once, not per request.
-import { Gauge, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
-import { lengthBucket } from './keys';
+// The prom-client registry of one server, registered from the metric catalogue; hot-path series are bound once, not
+// per request.
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  connectionCutReasons, connectionProtocols, handlers, keyLengthBuckets, lengthBucketIndex, metricCatalogue, rateLimitedClients,
+  rejectionStatuses, reloadResults, unansweredReasons,
+  type ConnectionCutReason, type ConnectionProtocol, type Handler, type MetricDefinition, type RateLimitedClient, type RejectionStatus,
+  type ReloadResult, type UnansweredReason,
+} from './metric-catalogue';
 import { BoundCounter, BoundHistogram, type CounterChild, type HistogramChild } from './metric-primitives';
-import * as names from './metric-names';
-import type { Handler } from './metric-names';
+
+export type { ConnectionCutReason, ConnectionProtocol, RateLimitedClient, RejectionStatus, UnansweredReason } from './metric-catalogue';
 
 /** What the server records; one instance per server, so tests can run many servers in one process. */
 export interface ServerMetrics {
@@ -32,28 +38,15 @@ export interface ServerMetrics {
   requestFinished(): void;
   /** Sets the expiry (notAfter) of the certificate being served, in Unix seconds. */
   setCertificateExpiry(unixSeconds: number): void;
-  recordCertificateReload(result: 'success' | 'failure'): void;
+  recordCertificateReload(result: ReloadResult): void;
   /** Counts one reload of the access token file (only servers with access control export the series). */
-  recordTokenReload(result: 'success' | 'failure'): void;
+  recordTokenReload(result: ReloadResult): void;
 }
 
-/** The statuses of requests refused before routing (Node's parser: 400, 408, 413, 431; the server's checks: conformance.ts). */
-export type RejectionStatus = 400 | 405 | 408 | 413 | 417 | 431;
-const REJECTION_STATUSES: readonly RejectionStatus[] = [400, 405, 408, 413, 417, 431];
 
-/** Why a received request went unanswered: see `http_requests_unanswered_total` in metric-names.ts. */
-export type UnansweredReason = 'client_gone' | 'backlog_limit' | 'drain_deadline';
-const UNANSWERED_REASONS: readonly UnansweredReason[] = ['client_gone', 'backlog_limit', 'drain_deadline'];
 
-/** The application protocol a connection negotiated. */
-export type ConnectionProtocol = 'http/1.1' | 'h2';
 
-/** Why the server closed a connection to protect itself: see `http_connections_closed_total` in metric-names.ts. */
-export type ConnectionCutReason = 'max_connections' | 'idle_evicted' | 'send_timeout' | 'h2_abuse' | 'drain_deadline';
-const CONNECTION_CUT_REASONS: readonly ConnectionCutReason[] = ['max_connections', 'idle_evicted', 'send_timeout', 'h2_abuse', 'drain_deadline'];
 
-/** Whose bucket a rate-limited request came from. */
-export type RateLimitedClient = 'authorised' | 'unauthenticated' | 'anonymous';
 
 /**
  * The status for a request the HTTP parser refused, as Node itself would answer it (header overflow 431, timeout
@@ -89,21 +82,6 @@ function bindAll<Value extends string | number>(counter: BoundCounter, values: r
   return new Map(values.map((value) => [value, counter.labels(String(value))]));
 }
 
-/** Request latency buckets, in seconds: fine below 10 ms where keys are served, coarse up to the 10 s timeout. */
-export const REQUEST_DURATION_BUCKETS: readonly number[] = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-];
-/** Key generation buckets: 1 µs to about 0.26 s, by factors of 4 (a key takes microseconds; a pool refill more). */
-export const KEY_GENERATION_BUCKETS: readonly number[] = exponentialBuckets(0.000001, 4, 10);
-
-/**
- * 20 linear buckets from 0 to max-size. Each bound is computed as max·i/20 rather than by repeated addition
- * (prom-client's linearBuckets), so the `le` labels read 768, not 768.0000000000001.
- */
-export function keyLengthBuckets(maxSize: number): number[] {
-  return Array.from({ length: 20 }, (_, index) => (maxSize * (index + 1)) / 20);
-}
-
 /** Methods kept as label values; anything else becomes `OTHER`, so a client cannot invent series. */
 const METHOD_LABELS: Readonly<Record<string, string>> = Object.freeze(
   Object.assign(Object.create(null) as Record<string, string>, {
@@ -133,122 +111,69 @@ export interface ServerMetricsOptions {
   readonly rateLimit?: boolean;
 }
 
-/** Creates the registry and every metric. */
+/** prom-client's options for a metric of the catalogue. */
+function declared(definition: MetricDefinition): { name: string; help: string; labelNames: readonly string[] } {
+  return { name: definition.name, help: definition.help, labelNames: definition.labels };
+}
+
+/** Creates the registry and every metric of the catalogue this server exports. */
 export function createServerMetrics(options: ServerMetricsOptions): ServerMetrics {
   const registry = new Registry();
+  // The catalogue's `registeredBy: 'prom-client'` entries; the alerts and dashboards read some of them.
   collectDefaultMetrics({ register: registry });
-
-  const labelNames = ['code', 'handler', 'method'];
-  const requestsTotal = new BoundCounter(
-    { name: names.httpRequestsTotal, help: 'HTTP requests answered, by status code, route template and method.', labelNames },
-    registry,
-  );
-  const requestDuration = new BoundHistogram(
-    {
-      name: names.httpRequestDurationSeconds,
-      help: 'Time from receiving a request to handing the whole response to the socket, in seconds.',
-      labelNames,
-      buckets: REQUEST_DURATION_BUCKETS,
-    },
-    registry,
-  );
-  let inFlight = 0;
-  new Gauge({
-    name: names.httpRequestsInFlight,
-    help: 'HTTP requests being processed right now.',
-    registers: [registry],
-    // Read at scrape time: the hot path only bumps a number instead of updating a prom-client map.
+  // Metrics exported only by servers with a feature on are registered in a registry nobody scrapes otherwise.
+  const registryFor = (definition: MetricDefinition): Registry => {
+    const exported = {
+      always: true, tls: options.tls, accessControl: options.accessControl === true, rateLimit: options.rateLimit === true,
+    }[definition.exportedWhen ?? 'always'];
+    return exported ? registry : new Registry();
+  };
+  const counter = (definition: MetricDefinition) => new BoundCounter(declared(definition), registryFor(definition));
+  const histogram = (definition: MetricDefinition, buckets: readonly number[] = definition.buckets!) =>
+    new BoundHistogram({ ...declared(definition), buckets }, registryFor(definition));
+  /** A gauge read at scrape time: the hot path only bumps a number instead of updating a prom-client map. */
+  const gaugeOf = (definition: MetricDefinition, read: () => number) => new Gauge({
+    name: definition.name, help: definition.help, registers: [registryFor(definition)],
     collect() {
-      this.set(inFlight);
+      this.set(read());
     },
   });
+  const catalogue = metricCatalogue;
 
-  const keyGenerations = new BoundCounter(
-    { name: names.keyGenerationsTotal, help: 'Keys produced, by requested length rounded up to a power of two.', labelNames: ['length'] },
-    registry,
-  );
-  const keyGenerationDuration = new BoundHistogram(
-    {
-      name: names.keyGenerationDurationSeconds,
-      help: 'Time to produce and encode the random bytes of one key, in seconds.',
-      buckets: KEY_GENERATION_BUCKETS,
-    },
-    registry,
-  ).labels();
-  const keyLengths = new BoundHistogram(
-    {
-      name: names.keyLengthDistribution,
-      help: 'Requested key lengths in bytes (20 linear buckets from 0 to max-size).',
-      buckets: keyLengthBuckets(options.maxSize),
-    },
-    registry,
-  ).labels();
+  const requestsTotal = counter(catalogue.httpRequestsTotal);
+  const requestDuration = histogram(catalogue.httpRequestDurationSeconds);
+  let inFlight = 0;
+  gaugeOf(catalogue.httpRequestsInFlight, () => inFlight);
+
+  const keyGenerations = counter(catalogue.keyGenerationsTotal);
+  const keyGenerationDuration = histogram(catalogue.keyGenerationDurationSeconds).labels();
+  const keyLengths = histogram(catalogue.keyLengthDistribution, keyLengthBuckets(options.maxSize)).labels();
 
   const certificateExpiry = new Gauge({
-    name: names.tlsCertificateExpiryTimestampSeconds,
-    help: 'Expiry (notAfter) of the TLS certificate being served, in Unix seconds.',
-    registers: options.tls ? [registry] : [],
+    name: catalogue.tlsCertificateExpiryTimestampSeconds.name,
+    help: catalogue.tlsCertificateExpiryTimestampSeconds.help,
+    registers: [registryFor(catalogue.tlsCertificateExpiryTimestampSeconds)],
   });
-  const certificateReloads = new BoundCounter(
-    { name: names.tlsCertificateReloadsTotal, help: 'Attempts to load a changed TLS certificate and key, by result.', labelNames: ['result'] },
-    registry,
-  );
   // Both results exist from the start at 0, so `increase(...{result="failure"}[1h])` has a series to work on.
-  const reloadChildren = { success: certificateReloads.labels('success'), failure: certificateReloads.labels('failure') };
-
-  const accessControlRegistry = options.accessControl === true ? registry : new Registry();
-  const tokenReloads = new BoundCounter(
-    { name: names.authTokenReloadsTotal, help: 'Attempts to load a changed access token file, by result (failure: no token in force).', labelNames: ['result'] },
-    accessControlRegistry,
-  );
-  const tokenReloadChildren = { success: tokenReloads.labels('success'), failure: tokenReloads.labels('failure') };
+  const reloadChildren = bindAll(counter(catalogue.tlsCertificateReloadsTotal), reloadResults);
+  const tokenReloadChildren = bindAll(counter(catalogue.authTokenReloadsTotal), reloadResults);
   const tokensLoaded = new Gauge({
-    name: names.authTokensLoaded,
-    help: 'Access tokens in force; 0 means every /key request is refused.',
-    registers: [accessControlRegistry],
+    name: catalogue.authTokensLoaded.name, help: catalogue.authTokensLoaded.help, registers: [registryFor(catalogue.authTokensLoaded)],
   });
+  const rateLimitedChildren = bindAll(counter(catalogue.rateLimitedRequestsTotal), rateLimitedClients);
 
-  const rateLimited = new BoundCounter(
-    { name: names.rateLimitedRequestsTotal, help: 'Requests refused by the rate limiter, by whose bucket they came from.', labelNames: ['client'] },
-    options.rateLimit === true ? registry : new Registry(),
-  );
-  const rateLimitedChildren = bindAll(rateLimited, ['authorised', 'unauthenticated', 'anonymous'] as const);
-
-  const rejectedRequests = new BoundCounter(
-    { name: names.httpRequestsRejectedTotal, help: 'Requests refused before routing (by the HTTP parser or the conformance checks), by status code.', labelNames: ['code'] },
-    registry,
-  );
   // Every label value exists from the start at 0, so a rate over them has a series before the first event.
-  const rejectedChildren = bindAll(rejectedRequests, REJECTION_STATUSES);
-  const unanswered = new BoundCounter(
-    { name: names.httpRequestsUnansweredTotal, help: 'Requests received and never answered, by reason.', labelNames: ['reason'] },
-    registry,
-  );
-  const unansweredChildren = bindAll(unanswered, UNANSWERED_REASONS);
-  const connections = new BoundCounter(
-    { name: names.httpConnectionsTotal, help: 'Connections that reached HTTP, by protocol negotiated.', labelNames: ['protocol'] },
-    registry,
-  );
-  const connectionChildren = bindAll(connections, ['http/1.1', 'h2'] as const);
-  const connectionsCut = new BoundCounter(
-    { name: names.httpConnectionsClosedTotal, help: 'Connections the server closed to protect itself, by reason.', labelNames: ['reason'] },
-    registry,
-  );
-  const connectionCutChildren = bindAll(connectionsCut, CONNECTION_CUT_REASONS);
+  const rejectedChildren = bindAll(counter(catalogue.httpRequestsRejectedTotal), rejectionStatuses);
+  const unansweredChildren = bindAll(counter(catalogue.httpRequestsUnansweredTotal), unansweredReasons);
+  const connectionChildren = bindAll(counter(catalogue.httpConnectionsTotal), connectionProtocols);
+  const connectionCutChildren = bindAll(counter(catalogue.httpConnectionsClosedTotal), connectionCutReasons);
   let openConnections = 0;
-  new Gauge({
-    name: names.httpOpenConnections,
-    help: 'TCP connections open right now, TLS handshakes included.',
-    registers: [registry],
-    collect() {
-      this.set(openConnections);
-    },
-  });
+  gaugeOf(catalogue.httpOpenConnections, () => openConnections);
 
   // One child per power-of-two bucket, bound now so the hot path indexes an array.
   const keyChildren: CounterChild[] = [];
-  for (let bucket = 1, index = 0; bucket <= lengthBucket(options.maxSize); bucket *= 2, index++) {
-    keyChildren[index] = keyGenerations.labels(String(bucket));
+  for (let index = 0; index <= lengthBucketIndex(options.maxSize); index++) {
+    keyChildren[index] = keyGenerations.labels(String(2 ** index));
   }
 
   // handler → method → code → bound children, filled on first use: the label values are all bounded sets.
@@ -273,8 +198,8 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
     return children;
   }
   // Bind the successful GET series up front, so dashboards show zeros instead of "no data" on a fresh pod.
-  for (const handler of Object.values(names.handlers)) {
-    if (handler !== names.handlers.unmatched) {
+  for (const handler of Object.values(handlers)) {
+    if (handler !== handlers.unmatched) {
       childrenFor(handler, 'GET', 200);
     }
   }
@@ -287,7 +212,7 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
       children.duration.observe(seconds);
     },
     recordKey(length, seconds) {
-      keyChildren[length <= 1 ? 0 : 32 - Math.clz32(length - 1)].inc();
+      keyChildren[lengthBucketIndex(length)].inc();
       keyGenerationDuration.observe(seconds);
       keyLengths.observe(length);
     },
@@ -325,10 +250,10 @@ export function createServerMetrics(options: ServerMetricsOptions): ServerMetric
       certificateExpiry.set(unixSeconds);
     },
     recordCertificateReload(result) {
-      reloadChildren[result].inc();
+      reloadChildren.get(result)?.inc();
     },
     recordTokenReload(result) {
-      tokenReloadChildren[result].inc();
+      tokenReloadChildren.get(result)?.inc();
     },
   };
 }

@@ -17,7 +17,7 @@ import {
 } from './exchange';
 import { encodedLength, invalidLengthMessage, parseKeyFormat, parseLength, type KeyFormat, type RandomPool } from './keys';
 import type { Logger } from './logger';
-import { handlers, type Handler } from './metric-names';
+import { handlers, type Handler } from './metric-catalogue';
 import type { RateLimitedClient, ServerMetrics, UnansweredReason } from './metrics';
 import { clientKey, type RateLimiter } from './rate-limit';
 import { readHttp1Head, readHttp2Head } from './request-head';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import { createAuthenticator, type Authenticator } from './auth';
-import type { Config } from './config';
+import { defaultRateLimitBurst, type Config } from './config';
 import { createRandomPool } from './keys';
 import { createListener, DEFAULT_LIMITS, type Listener, type ServerLimits } from './listener';
 import { silentLogger, type Logger } from './logger';
@@ -109,7 +109,7 @@ export function createKeyServer(config: Config, options: KeyServerOptions = {}):
   const rateLimiter: RateLimiter | undefined =
     config.rateLimit === undefined
       ? undefined
-      : createRateLimiter({ requestsPerSecond: config.rateLimit, burst: config.rateLimitBurst ?? Math.max(1, Math.ceil(config.rateLimit)) });
+      : createRateLimiter({ requestsPerSecond: config.rateLimit, burst: config.rateLimitBurst ?? defaultRateLimitBurst(config.rateLimit) });
 
   function createTokenAuthenticator(file: string): Authenticator {
     return createAuthenticator(file, {

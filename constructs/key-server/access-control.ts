@@ -2,9 +2,9 @@
 // per-client rate limit (--rate-limit, --rate-limit-burst).
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import { RATE_LIMIT_CAP } from '../../server/config';
+import { defaultRateLimitBurst } from '../../server/config';
 import { secretVolume } from '../secrets';
-import { requireDnsSubdomain, requireInteger } from '../validation';
+import { requireDnsSubdomain } from '../validation';
 
 /** Bearer-token access control for `/key` (`--auth-token-file`); probes and `/metrics` stay open. */
 export interface KeyServerAccessControlProps {
@@ -61,13 +61,7 @@ export function mountTokens(scope: Construct, container: kplus.Container, access
   container.mount(authMountPath, volume, { readOnly: true });
 }
 
-/** The rate and burst, each within what the server accepts. */
-export function validatedRateLimit(props: KeyServerRateLimitProps): { requestsPerSecond: number; burst: number } {
-  const rate = props.requestsPerSecond;
-  // The server reads at most 9 decimals; a rate it would refuse must fail here, not in a crash-looping pod.
-  if (!(rate > 0 && rate <= RATE_LIMIT_CAP) || !/^\d{1,9}(\.\d{1,9})?$/.test(String(rate))) {
-    throw new Error(`rateLimit.requestsPerSecond must be a number above 0 and at most ${RATE_LIMIT_CAP}; got ${rate}`);
-  }
-  const burst = requireInteger('rateLimit.burst', props.burst ?? Math.max(1, Math.ceil(rate)), 1, RATE_LIMIT_CAP);
-  return { requestsPerSecond: rate, burst };
+/** The server settings of a rate limit; the server's parser checks them (args.ts), as it checks its flags. */
+export function rateLimitSettings(props: KeyServerRateLimitProps): { rateLimit: number; rateLimitBurst: number } {
+  return { rateLimit: props.requestsPerSecond, rateLimitBurst: props.burst ?? defaultRateLimitBurst(props.requestsPerSecond) };
 }

@@ -9,9 +9,9 @@ import { secretVolume, type SecretKeyReference } from '../secrets';
 import { refuseReplacedProps, requireDnsLabel, requireDnsSubdomain, requireLabelValue } from '../validation';
 import { HardenedWorkload } from '../workload';
 import {
-  authTokenFile, KeyServerAccessControlProps, KeyServerRateLimitProps, mountTokens, validatedAccessControl, validatedRateLimit,
+  authTokenFile, KeyServerAccessControlProps, KeyServerRateLimitProps, mountTokens, rateLimitSettings, validatedAccessControl,
 } from './access-control';
-import { keyServerArgs } from './args';
+import { keyServerArgs, serverConfig } from './args';
 import { keyServerDefaults, keyServerLabels, keyServerSelectorLabels } from './defaults';
 import { ImportedKeyServer, KeyServerAttributes } from './imported-key-server';
 import { addIngress, KeyServerIngressProps } from './ingress';
@@ -20,9 +20,7 @@ import {
   EgressPolicy, keyServerNetworkPolicy, PrometheusSelector, validatedClients, validatedEgress, validatedPeer, validatedPrometheusSelector,
 } from './network-policy';
 import { keyServerProbes, probeByPortName } from './probes';
-import {
-  validatedHost, validatedImage, validatedKeySizes, validatedPorts, validatedShutdownTiming,
-} from './prop-validation';
+import { validatedGracePeriod, validatedHost, validatedImage, validatedPorts } from './prop-validation';
 import { ContainerLimits, containerLimitsOf, defaultKeyServerResources, nodeOptionsFor, validatedResources } from './resources';
 import { addAutoscaler, KeyServerScaling, resolveScaling } from './scaling';
 import { spreadPods } from './spread';
@@ -271,15 +269,12 @@ export class KeyServerApp extends Construct implements IKeyServer {
     this.containerLimits = containerLimitsOf(this.resources);
     ({ httpsPort: this.httpsPort, metricsPort: this.metricsPort } = validatedPorts(
       props.httpsPort ?? keyServerDefaults.httpsPort, props.metricsPort ?? keyServerDefaults.metricsPort));
-    const { minSize, maxSize } = validatedKeySizes(props.minSize ?? 1, props.maxSize ?? 1024);
-    const { shutdownDelay, terminationGracePeriod } = validatedShutdownTiming(props.shutdownDelay ?? Duration.seconds(5), props.terminationGracePeriod);
-    this.shutdownDelay = shutdownDelay;
+    this.shutdownDelay = props.shutdownDelay ?? Duration.seconds(keyServerDefaults.shutdownDelaySeconds);
     const scaling = resolveScaling('scaling', props.scaling ?? KeyServerScaling.autoscale());
     const egress = validatedEgress(props.egress);
     const clusterDomain = requireDnsSubdomain('clusterDomain', props.clusterDomain ?? 'cluster.local');
     const accessControl = props.accessControl === undefined ? undefined : validatedAccessControl(props.accessControl);
     this.tokenSecretName = accessControl?.tokenSecretName;
-    const rateLimit = props.rateLimit === undefined ? undefined : validatedRateLimit(props.rateLimit);
     this.partOf = requireLabelValue('partOf', props.partOf ?? keyServerDefaults.partOf);
     this.labels = keyServerLabels(this.name, this.version, this.partOf);
     this.selectorLabels = keyServerSelectorLabels(this.name);
@@ -306,12 +301,21 @@ export class KeyServerApp extends Construct implements IKeyServer {
     this.caSecret = { name: this.tlsSecretName, key: this.tlsCaSecretKey };
     this.tlsServerName = tlsServerName(this.serviceName, this.namespace);
 
-    this.serverArgs = Object.freeze(keyServerArgs({
-      httpsPort: this.httpsPort, metricsPort: this.metricsPort, host: validatedHost(props.host ?? '::'),
-      maxSize, minSize, shutdownDelay: this.shutdownDelay, accessLog: props.accessLog ?? false,
-      tlsCertFile: `${tlsMountPath}/tls.crt`, tlsKeyFile: `${tlsMountPath}/tls.key`,
-      authTokenFile: accessControl === undefined ? undefined : authTokenFile, rateLimit,
-    }));
+    // The server's own parser checks these props (args.ts) and names the one it refuses.
+    this.serverArgs = Object.freeze(keyServerArgs(serverConfig({
+      host: validatedHost(props.host ?? keyServerDefaults.host),
+      srvPort: this.httpsPort,
+      metricsPort: this.metricsPort,
+      maxSize: props.maxSize ?? keyServerDefaults.maxSize,
+      minSize: props.minSize ?? keyServerDefaults.minSize,
+      // Milliseconds over 1000, so 2.5 s stays 2.5 instead of being rounded by Duration.toSeconds.
+      shutdownDelay: this.shutdownDelay.toMilliseconds() / 1000,
+      tls: { certFile: `${tlsMountPath}/tls.crt`, keyFile: `${tlsMountPath}/tls.key` },
+      authTokenFile: accessControl === undefined ? undefined : authTokenFile,
+      ...(props.rateLimit === undefined ? {} : rateLimitSettings(props.rateLimit)),
+      accessLog: props.accessLog ?? false,
+    })));
+    const terminationGracePeriod = validatedGracePeriod(this.shutdownDelay, props.terminationGracePeriod);
 
     this.deployment = new kplus.Deployment(this, 'deployment', {
       ...workload.podTemplateProps(),

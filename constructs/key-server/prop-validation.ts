@@ -1,9 +1,8 @@
-// Checks of KeyServerApp's scalar props (image, sizes, ports, host, shutdown timing), each throwing an Error that
-// names the prop and what is allowed, so a bad prop fails the synth instead of a pod.
+// Checks of KeyServerApp's props that Kubernetes, not the server, constrains (image, container ports, address, grace
+// period), each throwing an Error that names the prop; what the server constrains, its own parser checks (args.ts).
 import { Duration } from 'cdk8s';
-import { MAX_SIZE_HARD_CAP, SHUTDOWN_DELAY_CAP } from '../../server/config';
 import { defaultImage, formatImageReference, ImageReference, parseImageReference, requireImageTag } from '../images';
-import { requireInteger, requireLabelValue, requirePort } from '../validation';
+import { requireLabelValue, requirePort } from '../validation';
 
 /**
  * The key server's image from its three props, each error naming the prop at fault; the result passes the one image
@@ -27,22 +26,9 @@ export function validatedImage(repository: string | undefined, tag: string | und
   return { ...reference, digest: parseImageReference('imageDigest', `${formatImageReference(reference)}@${digest}`).digest };
 }
 
-/** The two ports, each a valid number, and different from each other. */
+/** The two container ports: a container cannot declare port 0, which the server alone would take as "any free port". */
 export function validatedPorts(httpsPort: number, metricsPort: number): { httpsPort: number; metricsPort: number } {
-  requirePort('httpsPort', httpsPort);
-  requirePort('metricsPort', metricsPort);
-  if (httpsPort === metricsPort) {
-    throw new Error(`httpsPort and metricsPort must differ; both are ${httpsPort}`);
-  }
-  return { httpsPort, metricsPort };
-}
-
-/** The key length bounds, within the server's cap and in order. */
-export function validatedKeySizes(minSize: number, maxSize: number): { minSize: number; maxSize: number } {
-  requireInteger('maxSize', maxSize, 1, MAX_SIZE_HARD_CAP);
-  requireInteger('minSize', minSize, 1, MAX_SIZE_HARD_CAP);
-  if (minSize > maxSize) throw new Error(`minSize (${minSize}) must not exceed maxSize (${maxSize})`);
-  return { minSize, maxSize };
+  return { httpsPort: requirePort('httpsPort', httpsPort), metricsPort: requirePort('metricsPort', metricsPort) };
 }
 
 /** An address or host name: anything with spaces or URL syntax would only fail inside the pod. */
@@ -54,18 +40,15 @@ export function validatedHost(host: string): string {
 }
 
 /**
- * The shutdown delay within the server's limit, and a grace period in whole seconds (as Kubernetes counts it) above
- * it: by default the delay plus 25 seconds, in which the server drains connections for up to 10 s, with margin.
+ * The grace period in whole seconds (as Kubernetes counts it) above the shutdown delay (which the server's parser has
+ * checked): by default the delay plus 25 seconds, in which the server drains connections for up to 10 s, with margin.
  */
-export function validatedShutdownTiming(shutdownDelay: Duration, gracePeriod: Duration | undefined): { shutdownDelay: Duration; terminationGracePeriod: Duration } {
+export function validatedGracePeriod(shutdownDelay: Duration, gracePeriod: Duration | undefined): Duration {
   const delayMs = shutdownDelay.toMilliseconds();
-  if (!(delayMs >= 0 && delayMs <= SHUTDOWN_DELAY_CAP * 1000)) {
-    throw new Error(`shutdownDelay must be between 0 and ${SHUTDOWN_DELAY_CAP} seconds (the server's limit); got ${delayMs / 1000} s`);
-  }
   const terminationGracePeriod = gracePeriod ?? Duration.seconds(Math.ceil(delayMs / 1000) + 25);
   const graceSeconds = terminationGracePeriod.toSeconds({ integral: false });
   if (!Number.isInteger(graceSeconds) || graceSeconds * 1000 <= delayMs) {
     throw new Error(`terminationGracePeriod must be a whole number of seconds above shutdownDelay (${delayMs / 1000} s); got ${graceSeconds} s`);
   }
-  return { shutdownDelay, terminationGracePeriod };
+  return terminationGracePeriod;
 }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createSelfSignedCertificate } from '../../server/dev-cert';
-import { keyGenerationsTotal } from '../../server/metric-names';
+import { metricNames } from '../../server/metric-catalogue';
 import { readObjects } from '../../scripts/common/manifests';
 import { waitForExit, waitForLogLine } from '../server/helpers/cli';
 import { fetchText } from '../server/helpers/http';
@@ -141,7 +141,7 @@ describe('the compiled server run as the image runs it', () => {
   test('exports its metrics on the metrics port', async () => {
     const answer = await fetchText(`${urls.metricsUrl}/metrics`, { ca: certificatePem });
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatch(new RegExp(`^${keyGenerationsTotal}\\{`, 'm'));
+    expect(answer.body).toMatch(new RegExp(`^${metricNames.keyGenerationsTotal}\\{`, 'm'));
   });
 
   test('exits 0 on SIGTERM after the shutdown delay, having written nothing to its read-only copy', async () => {

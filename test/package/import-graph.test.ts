@@ -8,7 +8,7 @@ import * as ts from 'typescript';
 const root = path.resolve(__dirname, '..', '..');
 
 /** The server modules the constructs may import: the flag contract and the metric names. */
-const serverContract = ['server/config.ts', 'server/metric-names.ts'];
+const serverContract = ['server/config.ts', 'server/metric-catalogue.ts'];
 
 /** The project files `file` imports (relative imports only), resolved to paths relative to the root. */
 function importsOf(file: string): string[] {

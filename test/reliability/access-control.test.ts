@@ -1,7 +1,7 @@
 // Optional access control over real sockets: bearer tokens from a reloaded file, and a per-client rate limit.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { runCli } from '../server/helpers/cli';
 import { fetchText, parsePrometheusText, sampleValue } from '../server/helpers/http';
 import { startTestServer, type RunningTestServer } from '../server/helpers/server';

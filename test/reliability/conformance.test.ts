@@ -1,7 +1,7 @@
 // HTTP/1.1 conformance over raw sockets: what a hostile or merely unusual client sends, how each is answered, and that
 // every answer is counted exactly once, carries no-store and a request id, and no key is made for a refused request.
 import * as tls from 'node:tls';
-import * as names from '../../server/metric-names';
+import { handlers, metricNames as names } from '../../server/metric-catalogue';
 import { fetchText, parsePrometheusText, sampleValue, samplesOf, type Sample } from '../server/helpers/http';
 import { rawExchange, statusCodes } from '../server/helpers/raw';
 import { startTestServer, type RunningTestServer } from '../server/helpers/server';
@@ -98,7 +98,7 @@ describe('HTTP/1.1 conformance and accounting', () => {
     for (const { received } of answers) {
       for (const code of statusCodes(received)) byCode.set(code, (byCode.get(code) ?? 0) + 1);
     }
-    const routed = total(samples, names.httpRequestsTotal) - total(samples, names.httpRequestsTotal, { handler: names.handlers.metrics });
+    const routed = total(samples, names.httpRequestsTotal) - total(samples, names.httpRequestsTotal, { handler: handlers.metrics });
     const refused = total(samples, names.httpRequestsRejectedTotal);
     console.log(`conformance: ${answers.length} raw exchanges, answers by code ${JSON.stringify(Object.fromEntries(byCode))}; counted ${routed} routed + ${refused} refused`);
     expect(routed).toBe(byCode.get(200));
@@ -127,7 +127,7 @@ describe('HTTP/1.1 pipelining', () => {
     const samples = parsePrometheusText((await fetchText(`${running.addresses.metricsUrl as string}/metrics`)).body);
     return {
       keys: total(samples, names.keyGenerationsTotal),
-      answered: sampleValue(samples, names.httpRequestsTotal, { code: '200', handler: names.handlers.key, method: 'GET' }),
+      answered: sampleValue(samples, names.httpRequestsTotal, { code: '200', handler: handlers.key, method: 'GET' }),
       unanswered: total(samples, names.httpRequestsUnansweredTotal, { reason: 'backlog_limit' }),
     };
   }

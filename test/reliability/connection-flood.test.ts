@@ -11,7 +11,7 @@ import * as tls from 'node:tls';
 import { memoryUsage, resetPeakMemory } from '../../bench/proc-stats';
 import { readObjects } from '../../scripts/common/manifests';
 import { entrypointNodeFlags, readDockerfile } from '../../scripts/common/dockerfile';
-import * as names from '../../server/metric-names';
+import { handlers, metricNames as names } from '../../server/metric-catalogue';
 import { DEFAULT_MAX_CONNECTIONS } from '../../server/config';
 import { getRequestBlock, headersFrame, PREFACE, frame, FrameType } from '../server/helpers/h2-frames';
 import { fetchText, parsePrometheusText, sampleValue, samplesOf, type Sample } from '../server/helpers/http';
@@ -193,7 +193,7 @@ describe('connection floods against the compiled server', () => {
     });
     for (const socket of sockets) socket.destroy();
     const keys = samplesOf(result.samples, names.keyGenerationsTotal).reduce((total, sample) => total + sample.value, 0);
-    const answered = sampleValue(result.samples, names.httpRequestsTotal, { code: '200', handler: names.handlers.key, method: 'GET' });
+    const answered = sampleValue(result.samples, names.httpRequestsTotal, { code: '200', handler: handlers.key, method: 'GET' });
     const unanswered = samplesOf(result.samples, names.httpRequestsUnansweredTotal).reduce((total, sample) => total + sample.value, 0);
     report(`${CLIENTS} non-reading pipelining clients`, result, `; ${keys} keys generated, ${answered} answers counted, ${unanswered} requests unanswered (no key)`);
     expect(result.peakRssBytes).toBeLessThan(POD_MEMORY_REQUEST);
@@ -220,7 +220,7 @@ describe('connection floods against the compiled server', () => {
     }, environment);
     for (const socket of sockets) socket.destroy();
     const keys = samplesOf(result.samples, names.keyGenerationsTotal).reduce((total, sample) => total + sample.value, 0);
-    const answered = sampleValue(result.samples, names.httpRequestsTotal, { code: '200', handler: names.handlers.key, method: 'GET' });
+    const answered = sampleValue(result.samples, names.httpRequestsTotal, { code: '200', handler: handlers.key, method: 'GET' });
     report(`${CLIENTS} clients pipelining 400 requests (${environment.NODE_OPTIONS})`, result, `; ${keys} keys generated, ${answered} answers counted`);
     expect(result.peakRssBytes).toBeLessThan(POD_MEMORY_LIMIT);
     expect(keys).toBe(answered);

@@ -1,7 +1,7 @@
 // Hostile input over real sockets: fuzzed requests, oversized headers and request smuggling never get a 5xx,
 // a hang, a crash or a leaked internal.
 import * as fc from 'fast-check';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { fetchText, parsePrometheusText, samplesOf } from '../server/helpers/http';
 import { startTestServer, type RunningTestServer } from '../server/helpers/server';
 import { rawExchange, statusCodes } from '../server/helpers/raw';

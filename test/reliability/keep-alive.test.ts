@@ -3,7 +3,7 @@
 // This test waits 61 s on purpose: one wait, both protocols at once.
 import * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { DEFAULT_KEEP_ALIVE_TIMEOUT } from '../../server/config';
 import { closeH2, connectH2, h2Request } from '../server/helpers/h2';
 import { fetchText, parsePrometheusText, sampleValue } from '../server/helpers/http';

@@ -3,7 +3,7 @@
 // but an error metric.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { fetchText, parsePrometheusText, sampleValue } from '../server/helpers/http';
 import { startTestServer } from '../server/helpers/server';
 import { createTestCertificate, installCertificate, makeTempDirectory, replaceFile } from '../server/helpers/tls';

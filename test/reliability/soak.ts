@@ -1,7 +1,7 @@
 // The soak: the compiled server under steady HTTPS load, checked for errors, memory growth, event loop delay and
 // metrics that match what the client saw. `npm run soak` runs it full length; soak.test.ts runs a short one.
 import { join } from 'node:path';
-import * as names from '../../server/metric-names';
+import { handlers, metricNames as names } from '../../server/metric-catalogue';
 import { fetchText, parsePrometheusText, sampleValue, type Sample } from '../server/helpers/http';
 import { createTestCertificate, makeTempDirectory } from '../server/helpers/tls';
 import { compileServer, startServerProcess } from './helpers/compiled-server';
@@ -64,7 +64,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const keyRequests = (samples: Sample[], code?: string) =>
       samples
-        .filter((sample) => sample.name === names.httpRequestsTotal && sample.labels.handler === names.handlers.key)
+        .filter((sample) => sample.name === names.httpRequestsTotal && sample.labels.handler === handlers.key)
         .filter((sample) => code === undefined || sample.labels.code === code)
         .reduce((total, sample) => total + sample.value, 0);
     const rssAfterWarmupBytes = sampleValue(before, 'process_resident_memory_bytes');

@@ -1,6 +1,6 @@
 // Finds the metric names a PromQL expression reads, and knows which names exist, so a typo fails a test instead of blanking a panel.
 import type { MetricSource } from '../../constructs/monitoring/rules/metric-sources';
-import * as metric from '../../server/metric-names';
+import { metricCatalogue, type MetricDefinition } from '../../server/metric-catalogue';
 
 const functions = new Set([
   'sum', 'min', 'max', 'avg', 'count', 'topk', 'bottomk', 'quantile', 'group',
@@ -38,25 +38,15 @@ export function metricNamesIn(expr: string): string[] {
   return names;
 }
 
-const histograms = [metric.httpRequestDurationSeconds, metric.keyGenerationDurationSeconds, metric.keyLengthDistribution];
-
-/** Names the key server exports (its own metrics and prom-client's defaults), and Prometheus's own `up`. */
+/**
+ * Names the key server exports: every entry of its metric catalogue (its own metrics and the prom-client defaults the
+ * alerts and dashboards read), a histogram as its three series, and Prometheus's own `up` of its job.
+ */
 const keyServerNames = new Set<string>([
   'up',
-  metric.httpRequestsTotal,
-  metric.httpRequestsInFlight,
-  metric.httpRequestsRejectedTotal,
-  metric.keyGenerationsTotal,
-  metric.tlsCertificateExpiryTimestampSeconds,
-  metric.tlsCertificateReloadsTotal,
-  ...histograms.flatMap((name) => [`${name}_bucket`, `${name}_sum`, `${name}_count`]),
-  // prom-client collectDefaultMetrics()
-  'process_cpu_seconds_total',
-  'process_resident_memory_bytes',
-  'process_open_fds',
-  'nodejs_eventloop_lag_p99_seconds',
-  'nodejs_heap_size_used_bytes',
-  'nodejs_gc_duration_seconds_bucket',
+  ...Object.values(metricCatalogue as Record<string, MetricDefinition>).flatMap((definition) => (definition.type === 'histogram'
+    ? [`${definition.name}_bucket`, `${definition.name}_sum`, `${definition.name}_count`]
+    : [definition.name])),
 ]);
 
 /** Standard names from cAdvisor (kubelet) and kube-state-metrics v2. */

@@ -1,7 +1,7 @@
 // The HTTP API over real sockets on 127.0.0.1: statuses, bad lengths, negotiation, headers, limits.
 import * as http from 'node:http';
 import { connect } from 'node:net';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { fetchText, mapConcurrently, parsePrometheusText, samplesOf } from './helpers/http';
 import { startTestServer, type RunningTestServer } from './helpers/server';
 

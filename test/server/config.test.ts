@@ -1,7 +1,12 @@
 // parseConfig: flags and environment variables → a frozen Config, or one line naming what is wrong.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_SIZE_HARD_CAP, OPTIONS, helpText, parseConfig, type Config } from '../../server/config';
+import * as fc from 'fast-check';
+import { tableIn } from '../../scripts/readme-tables';
+import {
+  DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, defaultConfig, defaultRateLimitBurst, defaultText, FAULT_LATENCY_CAP, flagTable, formatArgs,
+  KEEP_ALIVE_TIMEOUT_CAP, MAX_CONNECTIONS_CAP, MAX_SIZE_HARD_CAP, OPTIONS, RATE_LIMIT_CAP, SHUTDOWN_DELAY_CAP, helpText, parseConfig, type Config,
+} from '../../server/config';
 
 function configOf(argv: string[], env: Record<string, string> = {}): Config {
   const result = parseConfig(argv, env);
@@ -143,15 +148,17 @@ describe('parseConfig', () => {
 
 describe('the README flag table', () => {
   const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const rows = readme.split('\n').filter((line) => line.startsWith('| `--'));
+  const rows = tableIn(readme, 'flag-table').split('\n').filter((line) => line.startsWith('| `--'));
+
+  it('is the table the flag contract renders (`npm run docs:readme` writes it)', () => {
+    expect(tableIn(readme, 'flag-table')).toBe(flagTable());
+  });
 
   it.each(OPTIONS.map((option) => [option.flag, option] as const))('lists --%s with its environment variable and default', (flag, option) => {
     const row = rows.find((line) => line.split('|')[1].includes(`\`--${flag}\``));
     expect(row).toBeDefined();
     expect(row).toContain(`\`${option.env}\``);
-    if (option.defaultText !== undefined && option.kind !== 'boolean') {
-      expect(row?.split('|')[3]).toContain(option.defaultText);
-    }
+    expect(row?.split('|')[4].trim()).toBe(defaultText(option) ?? 'off');
   });
 });
 
@@ -167,5 +174,81 @@ describe('helpText', () => {
     ]) {
       expect(text).toMatch(new RegExp(`${flag}\\b.*\\[env ${env}\\]`));
     }
+  });
+});
+
+describe('formatArgs, the inverse of parseConfig', () => {
+  /** Decimals as the parser reads them: up to nine places, within [min, max]. */
+  const decimal = (min: number, max: number) => fc.integer({ min: min * 1e9, max: max * 1e9 }).map((nanos) => nanos / 1e9);
+  const text = fc.string({ minLength: 1, maxLength: 40 }).filter((value) => value.trim() !== '');
+  const sizes = fc.tuple(fc.integer({ min: 1, max: MAX_SIZE_HARD_CAP }), fc.integer({ min: 1, max: MAX_SIZE_HARD_CAP }))
+    .map(([a, b]) => ({ minSize: Math.min(a, b), maxSize: Math.max(a, b) }));
+  const ports = fc.tuple(fc.integer({ min: 0, max: 65535 }), fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }))
+    .filter(([srvPort, metricsPort]) => metricsPort === undefined || metricsPort === 0 || metricsPort !== srvPort)
+    .map(([srvPort, metricsPort]) => ({ srvPort, metricsPort }));
+  const rateLimit = fc.option(fc.tuple(decimal(0, RATE_LIMIT_CAP).filter((rate) => rate > 0), fc.integer({ min: 1, max: RATE_LIMIT_CAP })), { nil: undefined })
+    .map((pair) => (pair === undefined ? {} : { rateLimit: pair[0], rateLimitBurst: pair[1] }));
+  /** Every config parseConfig can return. */
+  const configs: fc.Arbitrary<Config> = fc.record({
+    host: text, sizes, ports, rateLimit,
+    tls: fc.option(fc.record({ certFile: text, keyFile: text }), { nil: undefined }),
+    shutdownDelay: decimal(0, SHUTDOWN_DELAY_CAP),
+    accessLog: fc.boolean(),
+    faultErrorRatio: decimal(0, 1),
+    faultLatency: decimal(0, FAULT_LATENCY_CAP),
+    authTokenFile: fc.option(text, { nil: undefined }),
+    maxConnections: fc.integer({ min: 1, max: MAX_CONNECTIONS_CAP }),
+    keepAliveTimeout: decimal(1, KEEP_ALIVE_TIMEOUT_CAP),
+  }).map(({ sizes: bounds, ports: listeners, rateLimit: limit, ...rest }) => ({ ...rest, ...bounds, ...listeners, ...limit }));
+
+  it('gives back every config it is given: parseConfig(formatArgs(c)) equals c', () => {
+    fc.assert(fc.property(configs, (config) => {
+      expect(configOf(formatArgs(config))).toEqual(config);
+    }), { numRuns: 2000 });
+  });
+
+  it('gives back every config with every option written explicitly, too', () => {
+    const every = OPTIONS.map((option) => option.flag);
+    fc.assert(fc.property(configs, (config) => {
+      expect(configOf(formatArgs(config, every))).toEqual(config);
+    }), { numRuns: 500 });
+  });
+
+  it('writes only what differs from the defaults, in the table\'s order, and nothing for the defaults', () => {
+    expect(defaultConfig()).toEqual(configOf([]));
+    expect(formatArgs(defaultConfig())).toEqual([]);
+    expect(formatArgs({ ...defaultConfig(), accessLog: true, maxSize: 4096, host: '0.0.0.0' })).toEqual(['--host', '0.0.0.0', '--max-size', '4096', '--access-log']);
+  });
+
+  it('writes the options named explicit even at their default, still in the table\'s order', () => {
+    expect(formatArgs(defaultConfig(), ['srv-port', 'host'])).toEqual(['--host', '::', '--srv-port', '1123']);
+  });
+
+  it('writes a value that starts with -- as --flag=value, which the parser cannot take for the next flag', () => {
+    const config = { ...defaultConfig(), authTokenFile: '--tokens' };
+    expect(formatArgs(config)).toEqual(['--auth-token-file=--tokens']);
+    expect(configOf(formatArgs(config))).toEqual(config);
+  });
+
+  it('leaves out a burst equal to the rate rounded up, the default the parser derives, and writes any other', () => {
+    expect(defaultRateLimitBurst(2.5)).toBe(3);
+    expect(defaultRateLimitBurst(0.2)).toBe(1);
+    expect(formatArgs({ ...defaultConfig(), rateLimit: 2.5, rateLimitBurst: 3 })).toEqual(['--rate-limit', '2.5']);
+    expect(formatArgs({ ...defaultConfig(), rateLimit: 2.5, rateLimitBurst: 5 })).toEqual(['--rate-limit', '2.5', '--rate-limit-burst', '5']);
+  });
+
+  it('writes decimals as the parser reads them: no exponent, no trailing zeros', () => {
+    expect(formatArgs({ ...defaultConfig(), faultLatency: 0.000000001, shutdownDelay: 2.5 })).toEqual(['--shutdown-delay', '2.5', '--fault-latency', '0.000000001']);
+  });
+
+  it('names the options at fault when it refuses a configuration', () => {
+    expect(parseConfig(['--min-size', '5', '--max-size', '2'], {})).toEqual(expect.objectContaining({ kind: 'error', flags: ['min-size', 'max-size'] }));
+    expect(parseConfig([], { RATE_LIMIT: 'fast' })).toEqual(expect.objectContaining({ kind: 'error', flags: ['rate-limit'] }));
+  });
+
+  it('writes a value nine decimals cannot hold as it is, so the parser refuses it by name instead of reading a rounded one', () => {
+    const args = formatArgs({ ...defaultConfig(), shutdownDelay: 1.0000000001 });
+    expect(args).toEqual(['--shutdown-delay', '1.0000000001']);
+    expect(parseConfig(args, {})).toEqual({ kind: 'error', message: '--shutdown-delay must be a number from 0 to 300, got "1.0000000001"', flags: ['shutdown-delay'] });
   });
 });

@@ -2,7 +2,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { sendProgress, type SendProgress } from '../../server/connections';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { fallsBackToIpv4 } from '../../server/server';
 import { fetchText, parsePrometheusText, sampleValue } from './helpers/http';
 import { startTestServer, type RunningTestServer } from './helpers/server';

@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import fc from 'fast-check';
 import { Histogram, Registry } from 'prom-client';
 import { createRandomPool } from '../../server/keys';
-import * as names from '../../server/metric-names';
+import { handlers, metricNames as names } from '../../server/metric-catalogue';
 import { BoundCounter, BoundHistogram } from '../../server/metric-primitives';
 import { fetchText, mapConcurrently, parsePrometheusText, sampleValue } from './helpers/http';
 import { startTestServer, type RunningTestServer } from './helpers/server';
@@ -112,7 +112,7 @@ describe('key server hot path', () => {
       agent.destroy();
     }
     const samples = parsePrometheusText((await fetchText(`${running.url}/metrics`)).body);
-    const key = names.handlers.key;
+    const key = handlers.key;
     expect(sampleValue(samples, names.httpRequestsTotal, { code: '200', handler: key, method: 'GET' })).toBe(270);
     expect(sampleValue(samples, names.httpRequestsTotal, { code: '400', handler: key, method: 'GET' })).toBe(30);
     expect(sampleValue(samples, `${names.httpRequestDurationSeconds}_count`, { code: '200', handler: key, method: 'GET' })).toBe(270);

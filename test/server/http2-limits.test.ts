@@ -1,7 +1,7 @@
 // The HTTP/2 limits set on purpose (server/http2-limits.ts), each against its abuse, over real sockets on 127.0.0.1:
 // concurrent streams, header list size and HPACK bombs, rapid reset, SETTINGS and PING floods, clients that never read.
 import * as http2 from 'node:http2';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { closeH2, connectH2, h2Request } from './helpers/h2';
 import { connectRawH2, frame, FrameType, getRequestBlock, headersFrame, hpack, rstStreamFrame, type RawH2Connection } from './helpers/h2-frames';
 import { fetchText, parsePrometheusText, sampleValue, samplesOf, type Sample } from './helpers/http';

@@ -6,7 +6,7 @@ import * as http2 from 'node:http2';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { promisify } from 'node:util';
-import * as names from '../../server/metric-names';
+import { handlers, metricNames as names } from '../../server/metric-catalogue';
 import { closeH2, connectH2, h2Request } from './helpers/h2';
 import { fetchText, parsePrometheusText, sampleValue } from './helpers/http';
 import { startTestServer, type RunningTestServer } from './helpers/server';
@@ -79,7 +79,7 @@ describe('HTTP/2 and HTTP/1.1 on one port', () => {
   });
 
   it('carries 100 key requests sent at once on one connection (32 streams at a time, as advertised), each a distinct key, each counted once', async () => {
-    const before = sampleValue(await scrape(), names.httpRequestsTotal, { code: '200', handler: names.handlers.key, method: 'GET' });
+    const before = sampleValue(await scrape(), names.httpRequestsTotal, { code: '200', handler: handlers.key, method: 'GET' });
     const session = await connectH2(running.url, { ca: certificate.certPem });
     try {
       const answers = await Promise.all(Array.from({ length: 100 }, () => h2Request(session, '/key/32')));
@@ -89,7 +89,7 @@ describe('HTTP/2 and HTTP/1.1 on one port', () => {
       await closeH2(session);
     }
     const samples = await scrape();
-    expect(sampleValue(samples, names.httpRequestsTotal, { code: '200', handler: names.handlers.key, method: 'GET' }) - before).toBe(100);
+    expect(sampleValue(samples, names.httpRequestsTotal, { code: '200', handler: handlers.key, method: 'GET' }) - before).toBe(100);
     expect(sampleValue(samples, names.httpConnectionsTotal, { protocol: 'h2' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, names.httpConnectionsTotal, { protocol: 'http/1.1' })).toBeGreaterThanOrEqual(1);
   });

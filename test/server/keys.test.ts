@@ -1,5 +1,5 @@
 // Key length parsing, the power-of-two length label and the random pool's never-twice guarantee.
-import { createRandomPool, encodedLength, KEY_FORMATS, lengthBucket, parseKeyFormat, parseLength } from '../../server/keys';
+import { createRandomPool, encodedLength, KEY_FORMATS, parseKeyFormat, parseLength } from '../../server/keys';
 
 const limits = { minSize: 1, maxSize: 1024 };
 
@@ -46,19 +46,6 @@ describe('encodedLength', () => {
         expect(encodedLength(length, format)).toBe(Buffer.alloc(length).toString(format).length);
       }
     }
-  });
-});
-
-describe('lengthBucket', () => {
-  it.each([
-    [1, 1], [2, 2], [3, 4], [4, 4], [5, 8], [32, 32], [33, 64], [1000, 1024], [1024, 1024], [65536, 65536],
-  ])('rounds %d up to %d', (length, bucket) => {
-    expect(lengthBucket(length)).toBe(bucket);
-  });
-
-  it('maps every length from 1 to 1024 onto 11 label values', () => {
-    const buckets = new Set(Array.from({ length: 1024 }, (_, index) => lengthBucket(index + 1)));
-    expect(buckets.size).toBe(11);
   });
 });
 

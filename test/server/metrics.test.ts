@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import * as names from '../../server/metric-names';
+import { handlers, metricNames as names } from '../../server/metric-catalogue';
 import { createRandomPool } from '../../server/keys';
 import { createServerMetrics, methodLabel, rejectionStatus } from '../../server/metrics';
 import { createRequestListener } from '../../server/routes';
@@ -78,14 +78,14 @@ describe('metrics', () => {
     await fetchText(`${running.url}/nowhere/${Date.now()}`);
     await fetchText(`${running.url}/health`, { method: 'POST' });
     const samples = await scrape(running.url);
-    const key = names.handlers.key;
+    const key = handlers.key;
     expect(sampleValue(samples, names.httpRequestsTotal, { code: '200', handler: key, method: 'GET' })).toBe(2);
     expect(sampleValue(samples, names.httpRequestsTotal, { code: '400', handler: key, method: 'GET' })).toBe(1);
     expect(sampleValue(samples, names.httpRequestsTotal, { code: '404', handler: 'unmatched', method: 'GET' })).toBe(1);
     expect(sampleValue(samples, names.httpRequestsTotal, { code: '405', handler: '/health', method: 'POST' })).toBe(1);
     const handlerValues = new Set(samplesOf(samples, names.httpRequestsTotal).map((sample) => sample.labels.handler));
     for (const handler of handlerValues) {
-      expect(Object.values(names.handlers)).toContain(handler);
+      expect(Object.values(handlers)).toContain(handler);
     }
   });
 
@@ -128,7 +128,7 @@ describe('metrics', () => {
   it('observes request durations as a histogram with the same labels', async () => {
     await fetchText(`${running.url}/key/16`);
     const samples = await scrape(running.url);
-    const labels = { code: '200', handler: names.handlers.key, method: 'GET' };
+    const labels = { code: '200', handler: handlers.key, method: 'GET' };
     expect(sampleValue(samples, `${names.httpRequestDurationSeconds}_count`, labels)).toBe(1);
     expect(sampleValue(samples, `${names.httpRequestDurationSeconds}_bucket`, { ...labels, le: '+Inf' })).toBe(1);
   });
@@ -255,7 +255,7 @@ describe('fault injection', () => {
       expect(responses[0].body).not.toMatch(/[0-9a-f]{32}/);
       expect((await fetchText(`${running.url}/health`)).status).toBe(200);
       const samples = await scrape(running.url);
-      expect(sampleValue(samples, names.httpRequestsTotal, { code: '500', handler: names.handlers.key, method: 'GET' })).toBe(3);
+      expect(sampleValue(samples, names.httpRequestsTotal, { code: '500', handler: handlers.key, method: 'GET' })).toBe(3);
       expect(running.logs.some((record) => record.level === 'warn' && record.msg.includes('FAULT INJECTION'))).toBe(true);
     } finally {
       await running.stop();
@@ -269,7 +269,7 @@ describe('fault injection', () => {
       expect((await fetchText(`${running.url}/key/16`)).status).toBe(200);
       expect(Date.now() - startedAt).toBeGreaterThanOrEqual(190);
       const samples = await scrape(running.url);
-      const labels = { code: '200', handler: names.handlers.key, method: 'GET' };
+      const labels = { code: '200', handler: handlers.key, method: 'GET' };
       expect(sampleValue(samples, `${names.httpRequestDurationSeconds}_sum`, labels)).toBeGreaterThanOrEqual(0.19);
     } finally {
       await running.stop();

@@ -2,7 +2,7 @@
 // IPv6 clients by /64; keeps failed authentications apart from authorised traffic.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { clientKey, createRateLimiter } from '../../server/rate-limit';
 import { fetchText, parsePrometheusText, sampleValue } from './helpers/http';
 import { startTestServer } from './helpers/server';

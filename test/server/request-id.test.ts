@@ -1,5 +1,5 @@
 // X-Request-Id: accepted when a safe token, generated otherwise, echoed on every answer over both protocols, logged.
-import * as names from '../../server/metric-names';
+import { handlers } from '../../server/metric-catalogue';
 import { isValidRequestId, MAX_REQUEST_ID_LENGTH, requestIdFor } from '../../server/request-id';
 import { closeH2, connectH2, h2Request } from './helpers/h2';
 import { fetchText } from './helpers/http';
@@ -95,7 +95,7 @@ describe('X-Request-Id on the wire', () => {
     try {
       // A registry that fails to render: an error the server causes, logged with the request's id.
       jest.spyOn(metrics, 'metrics').mockRejectedValueOnce(new Error('render failed'));
-      const response = await fetchText(`${failing.url}${names.handlers.metrics}`, { headers: { 'X-Request-Id': id } });
+      const response = await fetchText(`${failing.url}${handlers.metrics}`, { headers: { 'X-Request-Id': id } });
       expect([response.status, response.headers['x-request-id']]).toEqual([500, id]);
       expect(failing.logs.find((record) => record.level === 'error')?.fields).toMatchObject({ requestId: id });
       const key = (await fetchText(`${failing.url}/key/32`)).body;

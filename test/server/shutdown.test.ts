@@ -1,7 +1,7 @@
 // Graceful shutdown: /ready turns 503 at once, in-flight requests complete, idle connections close, close() ends.
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { fetchText, freePort, parsePrometheusText, sampleValue, type TestResponse } from './helpers/http';
 import { createKeyServer } from '../../server/server';
 import { startTestServer, testConfig } from './helpers/server';

@@ -1,7 +1,7 @@
 // HTTPS with throwaway certificates: serving, the expiry gauge, and hot reload under a live keep-alive connection.
 import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
-import * as names from '../../server/metric-names';
+import { metricNames as names } from '../../server/metric-catalogue';
 import { createKeyServer } from '../../server/server';
 import { CertificateError, readCertificatePair, watchCertificatePair } from '../../server/tls';
 import { fetchText, parsePrometheusText, sampleValue } from './helpers/http';

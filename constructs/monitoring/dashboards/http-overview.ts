@@ -1,5 +1,5 @@
 // The "Key Server HTTP Overview" dashboard: traffic, errors, latency, saturation and pods up.
-import * as metric from '../../../server/metric-names';
+import { metricNames as metric } from '../../../server/metric-catalogue';
 import { MonitoredKeyServer, scrapeSelector } from '../monitored-key-server';
 import { servedTrafficMatcher } from '../rules/key-server-rules';
 import { DashboardSpec } from './grafana-model';
@@ -83,17 +83,17 @@ export function httpOverviewDashboard(target: MonitoredKeyServer): DashboardSpec
       {
         type: 'timeseries', title: 'CPU', unit: 'short', width: 8, min: 0,
         description: 'CPU seconds per second used by each server process.',
-        queries: [{ expr: `sum by (pod) (rate(process_cpu_seconds_total${all}${rateInterval}))`, legend: '{{pod}}' }],
+        queries: [{ expr: `sum by (pod) (rate(${metric.processCpuSecondsTotal}${all}${rateInterval}))`, legend: '{{pod}}' }],
       },
       {
         type: 'timeseries', title: 'Resident memory', unit: 'bytes', width: 8, min: 0,
         description: 'Resident set size of each server process.',
-        queries: [{ expr: `sum by (pod) (process_resident_memory_bytes${all})`, legend: '{{pod}}' }],
+        queries: [{ expr: `sum by (pod) (${metric.processResidentMemoryBytes}${all})`, legend: '{{pod}}' }],
       },
       {
         type: 'timeseries', title: 'Event loop lag p99', unit: 's', width: 8, min: 0,
         description: 'How late the Node.js event loop runs callbacks: the first sign of CPU saturation.',
-        queries: [{ expr: `max by (pod) (nodejs_eventloop_lag_p99_seconds${all})`, legend: '{{pod}}' }],
+        queries: [{ expr: `max by (pod) (${metric.nodejsEventloopLagP99Seconds}${all})`, legend: '{{pod}}' }],
       },
     ],
   };

@@ -1,5 +1,5 @@
 // The "Key Server Key Generation" dashboard: keys produced, how fast, which lengths, and the certificate's remaining life.
-import * as metric from '../../../server/metric-names';
+import { metricNames as metric } from '../../../server/metric-catalogue';
 import { MonitoredKeyServer, scrapeSelector } from '../monitored-key-server';
 import { DashboardSpec } from './grafana-model';
 import { quantileQuery, rateInterval } from './http-overview';

@@ -1,6 +1,6 @@
 // The key server's recording and alerting rules as plain rule groups, built from the shared metric names.
 import { Duration } from 'cdk8s';
-import * as metric from '../../../server/metric-names';
+import { handlers, metricNames as metric } from '../../../server/metric-catalogue';
 import { ContainerLimits, defaultContainerLimits } from '../../key-server/resources';
 import { MonitoredKeyServer, podSelector, scrapeSelector, validateMonitoredKeyServer } from '../monitored-key-server';
 import { MetricSource, metricSources, OmittedAlert, partitionBySources } from './metric-sources';
@@ -219,7 +219,7 @@ function resolveOptions(options: KeyServerRuleOptions): ResolvedRuleOptions {
  * successes (a scrape every 15 s per Prometheus).
  */
 export function servedTrafficMatcher(): string {
-  const probes = [metric.handlers.health, metric.handlers.ready, metric.handlers.metrics];
+  const probes = [handlers.health, handlers.ready, handlers.metrics];
   return `handler!~"${probes.map(escapeRegex).join('|')}"`;
 }
 
@@ -323,11 +323,11 @@ function alertingRules(options: ResolvedRuleOptions): AlertingRule[] {
     // The container runs one process, the server, so its own CPU and resident memory are the container's; the
     // limits are the ones the construct wrote into the Deployment, so these need neither cAdvisor nor kube-state-metrics.
     alert('KeyServerCpuNearLimit', 'warning', '10m',
-      `rate(process_cpu_seconds_total${scrapeSelector(target)}[${shortWindow}]) / ${cpuCores} > ${options.resourceLimitRatio}`,
+      `rate(${metric.processCpuSecondsTotal}${scrapeSelector(target)}[${shortWindow}]) / ${cpuCores} > ${options.resourceLimitRatio}`,
       'Key server container close to its CPU limit',
       `The server in ${pod} uses {{ $value | humanizePercentage }} of its ${cpuCores} CPU limit; above it the kernel throttles it.`),
     alert('KeyServerMemoryNearLimit', 'warning', '10m',
-      `process_resident_memory_bytes${scrapeSelector(target)} / ${memoryBytes} > ${options.resourceLimitRatio}`,
+      `${metric.processResidentMemoryBytes}${scrapeSelector(target)} / ${memoryBytes} > ${options.resourceLimitRatio}`,
       'Key server container close to its memory limit',
       `The server in ${pod} uses {{ $value | humanizePercentage }} of its ${memoryMebibytes} MiB memory limit; at the limit it is OOM-killed.`),
     alert('KeyServerCertificateExpiringSoon', 'warning', '15m',

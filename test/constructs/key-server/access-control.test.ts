@@ -54,9 +54,10 @@ describe('KeyServerApp access control and rate limit', () => {
   test.each<[string, KeyServerAppProps, RegExp]>([
     ['non-DNS token Secret', { accessControl: { tokenSecretName: 'Tokens!' } }, /^accessControl.tokenSecretName must be a DNS subdomain/],
     ['token key with a slash', { accessControl: { tokenSecretName: 't', tokenSecretKey: 'a/b' } }, /^accessControl.tokenSecretKey must be a Secret key/],
-    ['rate of 0', { rateLimit: { requestsPerSecond: 0 } }, /^rateLimit.requestsPerSecond must be a number above 0 and at most 100000; got 0$/],
-    ['rate above the cap', { rateLimit: { requestsPerSecond: 1e6 } }, /^rateLimit.requestsPerSecond must be/],
-    ['fractional burst', { rateLimit: { requestsPerSecond: 1, burst: 1.5 } }, /^rateLimit.burst must be an integer/],
+    ['rate of 0', { rateLimit: { requestsPerSecond: 0 } }, /^rateLimit.requestsPerSecond must be above 0 requests per second, got "0" \(the server's --rate-limit\)$/],
+    ['rate above the cap', { rateLimit: { requestsPerSecond: 1e6 } }, /^rateLimit.requestsPerSecond must be a number from 0 to 100000, got "1000000" \(the server's --rate-limit\)$/],
+    ['a rate with more decimals than the server reads', { rateLimit: { requestsPerSecond: 0.0000000001 } }, /^rateLimit.requestsPerSecond must be a number from 0 to 100000, got "1e-10" \(the server's --rate-limit\)$/],
+    ['fractional burst', { rateLimit: { requestsPerSecond: 1, burst: 1.5 } }, /^rateLimit.burst must be an integer from 1 to 100000, got "1.5" \(the server's --rate-limit-burst\)$/],
   ])('refuses %s, naming the prop', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });

@@ -7,16 +7,17 @@ import { synthesize } from '../helpers/synth';
 const build = (props: KeyServerAppProps) => () => synthesize((scope) => new KeyServerApp(scope, 'keys', props));
 
 describe('KeyServerApp props validation', () => {
+  // What the server constrains (sizes, ports, delays, rates) is checked by its own parser (args.ts) and named by prop.
   test.each<[string, KeyServerAppProps, RegExp]>([
-    ['minSize above maxSize', { minSize: 64, maxSize: 32 }, /^minSize \(64\) must not exceed maxSize \(32\)$/],
-    ['maxSize above the server cap', { maxSize: 65537 }, /^maxSize must be an integer between 1 and 65536; got 65537$/],
-    ['minSize of 0', { minSize: 0 }, /^minSize must be an integer between 1 and 65536; got 0$/],
+    ['minSize above maxSize', { minSize: 64, maxSize: 32 }, /^minSize \(64\) must not be greater than maxSize \(32\) \(the server's --min-size and --max-size\)$/],
+    ['maxSize above the server cap', { maxSize: 65537 }, /^maxSize must be an integer from 1 to 65536, got "65537" \(the server's --max-size\)$/],
+    ['minSize of 0', { minSize: 0 }, /^minSize must be an integer from 1 to 65536, got "0" \(the server's --min-size\)$/],
     ['non-DNS name', { name: 'Key_Server' }, /^name must be a DNS label .* got 'Key_Server'$/],
     ['non-DNS namespace', { namespace: 'keys.prod' }, /^namespace must be a DNS label/],
     ['too long namespace', { namespace: 'a'.repeat(64) }, /^namespace must be a DNS label/],
     ['https port out of range', { httpsPort: 70000 }, /^httpsPort must be an integer between 1 and 65535; got 70000$/],
     ['metrics port 0', { metricsPort: 0 }, /^metricsPort must be an integer between 1 and 65535; got 0$/],
-    ['same https and metrics port', { httpsPort: 9000, metricsPort: 9000 }, /^httpsPort and metricsPort must differ/],
+    ['same https and metrics port', { httpsPort: 9000, metricsPort: 9000 }, /^metricsPort \(9000\) must differ from httpsPort \(the server's --metrics-port and --srv-port\)$/],
     ['latest image tag', { imageTag: 'latest' }, /^imageTag must name a version; 'latest' is refused/],
     ['image tag with a colon', { imageTag: 'v1:2' }, /^imageTag must be a Docker tag/],
     ['image with a tag', { image: 'ghcr.io/example/key-server:1.0' }, /^image must be a repository without tag or digest/],
@@ -26,7 +27,7 @@ describe('KeyServerApp props validation', () => {
     ['a digest that is not sha256', { imageDigest: 'md5:abc' }, /^imageDigest must be .*a digest is sha256:/],
     ['a memory limit below 128Mi', { resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(200) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(96) } } }, /^resources.memory.limit must be at least 128Mi .*got 96Mi$/],
     ['grace period not above the shutdown delay', { shutdownDelay: Duration.seconds(10), terminationGracePeriod: Duration.seconds(10) }, /^terminationGracePeriod must be a whole number of seconds above shutdownDelay \(10 s\)/],
-    ['shutdown delay above the server limit', { shutdownDelay: Duration.minutes(6) }, /^shutdownDelay must be between 0 and 300 seconds \(the server's limit\); got 360 s$/],
+    ['shutdown delay above the server limit', { shutdownDelay: Duration.minutes(6) }, /^shutdownDelay must be a number from 0 to 300, got "360" \(the server's --shutdown-delay\)$/],
     ['resources without memory', { resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(200) } } }, /^resources must set cpu.request, cpu.limit, memory.request and memory.limit$/],
     ['CPU request above its limit', { resources: { cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) } } }, /^resources.cpu.request \(1\) must not exceed resources.cpu.limit \(500m\)$/],
     ['memory request above its limit', { resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(256), limit: Size.mebibytes(128) } } }, /^resources.memory.request \(256Mi\) must not exceed resources.memory.limit \(128Mi\)$/],

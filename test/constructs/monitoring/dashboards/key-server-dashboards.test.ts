@@ -1,4 +1,4 @@
-import * as metric from '../../../../server/metric-names';
+import { metricNames as metric } from '../../../../server/metric-catalogue';
 import { keyServerDashboards } from '../../../../constructs/monitoring/dashboards/key-server-dashboards';
 import { checkRules } from '../../../rules/promtool';
 import { isKnownMetricName, metricNamesIn } from '../../../rules/promql-names';

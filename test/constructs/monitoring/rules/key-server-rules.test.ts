@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import * as metric from '../../../../server/metric-names';
+import { handlers, metricNames as metric } from '../../../../server/metric-catalogue';
 import {
   keyServerAlertNames,
   keyServerAlertSources,
@@ -26,9 +26,9 @@ const requests = (code: string, handler: string, values: string) => ({
 });
 /** Served traffic with `errorsPerMinute` 5xx out of 100 key requests a minute, plus a busy /metrics that must not dilute the ratio. */
 const trafficWithErrors = (errorsPerMinute: number, minutes: number) => [
-  requests('200', metric.handlers.key, `0+${100 - errorsPerMinute}x${minutes}`),
-  requests('500', metric.handlers.key, `0+${errorsPerMinute}x${minutes}`),
-  requests('200', metric.handlers.metrics, `0+1000x${minutes}`),
+  requests('200', handlers.key, `0+${100 - errorsPerMinute}x${minutes}`),
+  requests('500', handlers.key, `0+${errorsPerMinute}x${minutes}`),
+  requests('200', handlers.metrics, `0+1000x${minutes}`),
 ];
 const jobLabels = { severity: 'critical', job: 'key-server', namespace: 'keys' };
 
@@ -146,19 +146,19 @@ function cumulative(perMinute: (minute: number) => number, minutes: number): str
 describe('key server alerts at low traffic: the minimum-traffic guard', () => {
   const judging = ['KeyServerHighErrorRate', 'KeyServerHighLatency', 'KeyServerErrorBudgetBurnFast', 'KeyServerErrorBudgetBurnSlow', 'KeyServerUnusualClientErrorShare'];
   const silentAt = (evalTimes: string[]) => evalTimes.flatMap((evalTime) => judging.map((alertname) => ({ evalTime, alertname, expAlerts: [] })));
-  const scrapes = (minutes: number) => requests('200', metric.handlers.metrics, `0+4x${minutes}`);
+  const scrapes = (minutes: number) => requests('200', handlers.metrics, `0+4x${minutes}`);
   /** A slow scanner on an idle service: 5 unknown paths a minute for 30 minutes, every one 404 (25 per 5 minutes). */
-  const scanner = [scrapes(40), requests('404', metric.handlers.unmatched, cumulative((minute) => (minute >= 5 && minute < 35 ? 5 : 0), 40))];
+  const scanner = [scrapes(40), requests('404', handlers.unmatched, cumulative((minute) => (minute >= 5 && minute < 35 ? 5 : 0), 40))];
   /** One key request a minute; those `fails` picks fail with 500, and the one in minute `slowMinute` takes 0.8 s. */
   const trickle = (minutes: number, fails: (minute: number) => boolean, slowMinute = 10) => {
     const histogram = (le: string, counts: (minute: number) => number) => ({
-      series: `${metric.httpRequestDurationSeconds}_bucket{${scraped},code="200",handler="${metric.handlers.key}",method="GET",le="${le}"}`,
+      series: `${metric.httpRequestDurationSeconds}_bucket{${scraped},code="200",handler="${handlers.key}",method="GET",le="${le}"}`,
       values: cumulative(counts, minutes),
     });
     return [
       scrapes(minutes),
-      requests('200', metric.handlers.key, cumulative((minute) => (fails(minute) ? 0 : 1), minutes)),
-      requests('500', metric.handlers.key, cumulative((minute) => (fails(minute) ? 1 : 0), minutes)),
+      requests('200', handlers.key, cumulative((minute) => (fails(minute) ? 0 : 1), minutes)),
+      requests('500', handlers.key, cumulative((minute) => (fails(minute) ? 1 : 0), minutes)),
       histogram('0.1', (minute) => (minute === slowMinute ? 0 : 1)),
       histogram('1', () => 1),
       histogram('+Inf', () => 1),
@@ -211,8 +211,8 @@ describe('key server alerts at low traffic: the minimum-traffic guard', () => {
   it('page on a real outage: one request a second, half of them failing', () => {
     const outage = [
       scrapes(30),
-      requests('200', metric.handlers.key, '0+30x30'),
-      requests('500', metric.handlers.key, '0+30x30'),
+      requests('200', handlers.key, '0+30x30'),
+      requests('500', handlers.key, '0+30x30'),
     ];
     expectPass(testRules(groups, [{
       name: 'outage at 1 request per second',
@@ -274,7 +274,7 @@ describe('key server alerts under promtool test rules', () => {
     run([{
       name: 'only successes',
       interval: '1m',
-      inputSeries: [requests('200', metric.handlers.key, '0+100x10')],
+      inputSeries: [requests('200', handlers.key, '0+100x10')],
       promqlExprTests: [
         { expr: recordedSeries.errorRatio('5m'), evalTime: '5m', expSamples: [{ labels: `${recordedSeries.errorRatio('5m')}{job="key-server",namespace="keys"}`, value: 0 }] },
       ],
@@ -335,8 +335,8 @@ describe('key server alerts under promtool test rules', () => {
 
   it('fire KeyServerHighLatency when p95 is above 500 ms for 5 minutes and not when it is below', () => {
     // 100 requests a minute, as the histogram's +Inf bucket counts them.
-    const histogram = (perBucket: Record<string, number>) => [requests('200', metric.handlers.key, '0+100x20'), ...Object.entries(perBucket).map(([le, perMinute]) => ({
-      series: `${metric.httpRequestDurationSeconds}_bucket{${scraped},code="200",handler="${metric.handlers.key}",method="GET",le="${le}"}`,
+    const histogram = (perBucket: Record<string, number>) => [requests('200', handlers.key, '0+100x20'), ...Object.entries(perBucket).map(([le, perMinute]) => ({
+      series: `${metric.httpRequestDurationSeconds}_bucket{${scraped},code="200",handler="${handlers.key}",method="GET",le="${le}"}`,
       values: `0+${perMinute}x20`,
     }))];
     run([
@@ -361,8 +361,8 @@ describe('key server alerts under promtool test rules', () => {
   it('page on a fast error-budget burn, open a ticket on a slow one, and stay silent within budget', () => {
     // Per 1000 requests a minute: 20 failures burn the 0.1 % budget 20x, 5 burn it 5x, 0.5 stays within it.
     const traffic = (okPerMinute: number, errorsPerMinute: number) => [
-      requests('200', metric.handlers.key, `0+${okPerMinute}x90`),
-      requests('503', metric.handlers.key, `0+${errorsPerMinute}x90`),
+      requests('200', handlers.key, `0+${okPerMinute}x90`),
+      requests('503', handlers.key, `0+${errorsPerMinute}x90`),
     ];
     run([
       {
@@ -398,7 +398,7 @@ describe('key server alerts under promtool test rules', () => {
     run([{
       name: 'scanner',
       interval: '1m',
-      inputSeries: [requests('200', metric.handlers.key, '0+60x30'), requests('404', metric.handlers.unmatched, '0+30x30'), requests('400', metric.handlers.key, '0+10x30')],
+      inputSeries: [requests('200', handlers.key, '0+60x30'), requests('404', handlers.unmatched, '0+30x30'), requests('400', handlers.key, '0+10x30')],
       alertRuleTests: [
         { evalTime: '10m', alertname: 'KeyServerUnusualClientErrorShare', expAlerts: [] },
         { evalTime: '11m', alertname: 'KeyServerUnusualClientErrorShare', expAlerts: [{ expLabels: { ...jobLabels, severity: 'warning' } }] },
