@@ -5,13 +5,14 @@ import { Construct } from 'constructs';
 import { DisruptionBudget } from '../disruption-budget';
 import { formatImageReference } from '../images';
 import type { NamedPortNetworkPolicy, PeerSelector } from '../network-policy';
-import { secretVolume, type SecretKeyReference } from '../secrets';
+import type { SecretKeyReference } from '../secrets';
 import { refuseReplacedProps, requireDnsLabel, requireDnsSubdomain, requireLabelValue } from '../validation';
 import { HardenedWorkload } from '../workload';
 import {
-  authTokenFile, KeyServerAccessControlProps, KeyServerRateLimitProps, mountTokens, rateLimitSettings, validatedAccessControl,
+  authTokenFile, KeyServerAccessControlProps, KeyServerRateLimitProps, rateLimitSettings, validatedAccessControl,
 } from './access-control';
 import { keyServerArgs, serverConfig } from './args';
+import { addKeyServerContainer, tlsFiles } from './container';
 import { keyServerDefaults, keyServerLabels, keyServerSelectorLabels } from './defaults';
 import { ImportedKeyServer, KeyServerAttributes } from './imported-key-server';
 import { addIngress, KeyServerIngressProps } from './ingress';
@@ -19,10 +20,10 @@ import type { IKeyServer } from './key-server';
 import {
   EgressPolicy, keyServerNetworkPolicy, PrometheusSelector, validatedClients, validatedEgress, validatedPeer, validatedPrometheusSelector,
 } from './network-policy';
-import { keyServerProbes, probeByPortName } from './probes';
 import { validatedGracePeriod, validatedHost, validatedImage, validatedPorts } from './prop-validation';
-import { ContainerLimits, containerLimitsOf, defaultKeyServerResources, nodeOptionsFor, validatedResources } from './resources';
+import { ContainerLimits, containerLimitsOf, defaultKeyServerResources, validatedResources } from './resources';
 import { addAutoscaler, KeyServerScaling, resolveScaling } from './scaling';
+import { addKeyServerService } from './service';
 import { spreadPods } from './spread';
 import { KeyServerTls, KeyServerTlsProps, serviceDnsNames, tlsServerName } from './tls';
 
@@ -176,7 +177,6 @@ export interface KeyServerAppProps {
 
 /** The image's user (nobody), which owns nothing in the image and may write nowhere. */
 const nobody = 65534;
-const tlsMountPath = '/etc/key-server/tls';
 
 /** Props of earlier releases, refused by name with what replaced them (JavaScript callers get no compiler error). */
 const replacedProps = {
@@ -310,7 +310,7 @@ export class KeyServerApp extends Construct implements IKeyServer {
       minSize: props.minSize ?? keyServerDefaults.minSize,
       // Milliseconds over 1000, so 2.5 s stays 2.5 instead of being rounded by Duration.toSeconds.
       shutdownDelay: this.shutdownDelay.toMilliseconds() / 1000,
-      tls: { certFile: `${tlsMountPath}/tls.crt`, keyFile: `${tlsMountPath}/tls.key` },
+      tls: tlsFiles,
       authTokenFile: accessControl === undefined ? undefined : authTokenFile,
       ...(props.rateLimit === undefined ? {} : rateLimitSettings(props.rateLimit)),
       accessLog: props.accessLog ?? false,
@@ -328,42 +328,23 @@ export class KeyServerApp extends Construct implements IKeyServer {
       automountServiceAccountToken: false,
       terminationGracePeriod,
     });
-    const container = this.deployment.addContainer({
+    addKeyServerContainer(this, this.deployment, {
       name: this.containerName,
       image: this.image,
-      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      args: [...this.serverArgs],
-      ports: [
-        { name: this.httpsPortName, number: this.httpsPort },
-        { name: this.metricsPortName, number: this.metricsPort },
-      ],
+      args: this.serverArgs,
+      ports: { https: { name: this.httpsPortName, number: this.httpsPort }, metrics: { name: this.metricsPortName, number: this.metricsPort } },
       resources: this.resources,
-      // V8 sizes its heap from the node's memory, not the container's limit: the ceiling makes it collect before the
-      // kernel kills the pod (resources.ts derives it; the image's ENTRYPOINT adds the semi-space size).
-      envVariables: { NODE_OPTIONS: kplus.EnvValue.fromValue(nodeOptionsFor(this.resources.memory!.limit!)) },
       securityContext: workload.containerSecurity,
-      ...keyServerProbes(this.httpsPort),
+      tlsSecretName: this.tlsSecretName,
+      accessControl,
     });
-    const secret = kplus.Secret.fromSecretName(this, 'tls-secret', this.tlsSecretName);
-    container.mount(tlsMountPath, secretVolume(this, 'tls-volume', secret, { name: 'tls' }), { readOnly: true });
-    if (accessControl !== undefined) mountTokens(this, container, accessControl);
     workload.harden(this.deployment);
     spreadPods(this.deployment, this.selectorLabels, props.spreadAcrossZones ?? false);
-    probeByPortName(this.deployment, this.httpsPortName);
 
-    this.service = workload.addService('service', {
+    this.service = addKeyServerService(workload, {
       name: this.serviceName,
-      ports: [
-        { name: this.httpsPortName, port: this.httpsPort, targetPort: this.httpsPort },
-        { name: this.metricsPortName, port: this.metricsPort, targetPort: this.metricsPort },
-      ],
-      // For Prometheus configured by annotations rather than by ServiceMonitor.
-      annotations: {
-        'prometheus.io/scrape': 'true',
-        'prometheus.io/port': String(this.metricsPort),
-        'prometheus.io/path': this.metricsPath,
-        'prometheus.io/scheme': this.metricsScheme,
-      },
+      https: { name: this.httpsPortName, port: this.httpsPort },
+      metrics: { name: this.metricsPortName, port: this.metricsPort, path: this.metricsPath, scheme: this.metricsScheme },
     });
 
     this.horizontalPodAutoscaler = addAutoscaler(this, scaling, this.deployment, workload.metadata());

@@ -105,22 +105,6 @@ describe('KeyServerApp manifests', () => {
     expect(objects[0].metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
-  test('the Deployment runs serverArgs exactly, and the args mount and name the TLS Secret files', () => {
-    const { app, objects } = synth(customised);
-    const deployment = only(objects, 'Deployment');
-    const container = deployment.spec.template.spec.containers[0];
-    expect(container.args).toEqual([...app.serverArgs]);
-    expect(app.serverArgs).toEqual([
-      '--host', '::', '--srv-port', '8443', '--metrics-port', '9100', '--max-size', '4096', '--min-size', '16',
-      '--shutdown-delay', '2.5', '--tls-cert', '/etc/key-server/tls/tls.crt', '--tls-key', '/etc/key-server/tls/tls.key',
-      '--access-log',
-    ]);
-    const mount = container.volumeMounts.find((m: any) => m.mountPath === '/etc/key-server/tls');
-    const volume = deployment.spec.template.spec.volumes.find((v: any) => v.name === mount.name);
-    expect(volume.secret.secretName).toBe(app.tlsSecretName);
-    expect(mount.readOnly).toBe(true);
-  });
-
   test('termination grace period exceeds the shutdown delay', () => {
     const { objects } = synth({ shutdownDelay: Duration.seconds(20) });
     expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(45);
@@ -138,17 +122,6 @@ describe('KeyServerApp manifests', () => {
     const pinned = synth({ image: 'registry.example.com:5000/team/key-server', imageTag: '1.4.2', imageDigest: digest });
     expect(only(pinned.objects, 'Deployment').spec.template.spec.containers[0].image).toBe(`registry.example.com:5000/team/key-server:1.4.2@${digest}`);
     expect(pinned.app.labels['app.kubernetes.io/version']).toBe('1.4.2');
-  });
-
-  test('the Service is ClusterIP with named ports and annotations for annotation-based Prometheus', () => {
-    const { app, objects } = synth();
-    const service = only(objects, 'Service');
-    expect(service.spec.type).toBe('ClusterIP');
-    expect(service.spec.ports.map((p: any) => [p.name, p.port])).toEqual([['https', app.httpsPort], ['metrics', app.metricsPort]]);
-    expect(service.spec.selector).toEqual(app.selectorLabels);
-    expect(service.metadata.annotations).toEqual({
-      'prometheus.io/scrape': 'true', 'prometheus.io/port': '9464', 'prometheus.io/path': '/metrics', 'prometheus.io/scheme': 'https',
-    });
   });
 
   test('the ServiceAccount mounts no token', () => {
