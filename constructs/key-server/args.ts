@@ -18,7 +18,7 @@ const propOf: Readonly<Record<OptionFlag, string | undefined>> = {
   'auth-token-file': 'accessControl',
   'rate-limit': 'rateLimit.requestsPerSecond',
   'rate-limit-burst': 'rateLimit.burst',
-  'max-connections': undefined,
+  'max-connections': 'maxConnections',
   'keep-alive-timeout': undefined,
   'access-log': 'accessLog',
   'fault-error-ratio': undefined,

@@ -85,6 +85,13 @@ export interface KeyServerAppProps {
    */
   readonly minSize?: number;
   /**
+   * Most connections one pod holds open (`--max-connections`); past it a newcomer takes the slot of a connection idle
+   * or stuck for a second, or is refused. Sized for the default memory request: raise `resources` with it (an open
+   * connection costs 55 to 100 KiB over HTTP/1.1 and up to 250 KiB over HTTP/2).
+   * @default - the server's default, 128
+   */
+  readonly maxConnections?: number;
+  /**
    * Port serving keys over HTTPS (`--srv-port`), named `https`.
    * @default 1123
    */
@@ -308,6 +315,7 @@ export class KeyServerApp extends Construct implements IKeyServer {
       metricsPort: this.metricsPort,
       maxSize: props.maxSize ?? keyServerDefaults.maxSize,
       minSize: props.minSize ?? keyServerDefaults.minSize,
+      ...(props.maxConnections === undefined ? {} : { maxConnections: props.maxConnections }),
       // Milliseconds over 1000, so 2.5 s stays 2.5 instead of being rounded by Duration.toSeconds.
       shutdownDelay: this.shutdownDelay.toMilliseconds() / 1000,
       tls: tlsFiles,

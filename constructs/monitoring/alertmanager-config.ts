@@ -19,9 +19,13 @@ export interface AlertmanagerConfig {
   readonly inhibit_rules: ReadonlyArray<Record<string, unknown>>;
 }
 
-/** Alerts made redundant by another of the same namespace and job: the slow burn says less than the fast burn. */
+/**
+ * Alerts made redundant by another of the same namespace and job: the slow burn says less than the fast burn, and a
+ * 5xx ratio high enough for KeyServerHighErrorRate burns the budget fast too, so one incident pages once.
+ */
 const inhibitions: ReadonlyArray<{ readonly source: KeyServerAlertName; readonly target: KeyServerAlertName }> = [
   { source: 'KeyServerErrorBudgetBurnFast', target: 'KeyServerErrorBudgetBurnSlow' },
+  { source: 'KeyServerErrorBudgetBurnFast', target: 'KeyServerHighErrorRate' },
 ];
 
 /**

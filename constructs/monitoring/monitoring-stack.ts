@@ -71,7 +71,7 @@ export interface StandaloneModeProps {
   readonly rbacMode?: RbacMode;
   /**
    * Whether a kube-state-metrics runs where this Prometheus discovers it (annotated `prometheus.io/scrape: "true"` in
-   * a watched namespace). KeyServerPodsNotReady and KeyServerReplicasMismatch read only its series, so without it
+   * a watched namespace). KeyServerNoPodsAvailable, KeyServerPodsNotReady and KeyServerReplicasMismatch read only its series, so without it
    * they are left out (`MonitoringStack.omittedAlerts` lists them) rather than shipped silent.
    * @default false
    */

@@ -43,7 +43,7 @@ export interface StandaloneMonitoringProps extends KeyServerMonitoringProps {
   readonly discovery?: DiscoveryScope;
   /**
    * Whether a kube-state-metrics runs where this Prometheus discovers it (annotated `prometheus.io/scrape: "true"` in
-   * a discovered namespace). KeyServerPodsNotReady and KeyServerReplicasMismatch read only its series, so without it
+   * a discovered namespace). KeyServerNoPodsAvailable, KeyServerPodsNotReady and KeyServerReplicasMismatch read only its series, so without it
    * they are left out (`omittedAlerts` lists them) rather than shipped silent.
    * @default false
    */

@@ -58,6 +58,7 @@ const kubernetesNames = new Set([
   'kube_pod_container_resource_limits',
   'kube_pod_container_resource_requests',
   'kube_pod_status_ready',
+  'kube_pod_status_phase',
   'kube_pod_container_status_restarts_total',
   'kube_deployment_spec_replicas',
   'kube_deployment_status_replicas_available',

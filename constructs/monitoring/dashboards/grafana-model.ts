@@ -102,8 +102,16 @@ export interface PanelSpec {
   readonly type: GrafanaPanel['type'];
   readonly title: string;
   readonly description: string;
-  /** Unit id from Grafana's unit list (`reqps`, `percentunit`, `s`, `bytes`, `short`, `d`). */
+  /**
+   * Unit id from Grafana's unit list (`reqps`, `percentunit`, `s`, `bytes`, `short`, `d`): of the values, or of a
+   * heatmap's y axis (its buckets).
+   */
   readonly unit: string;
+  /**
+   * Unit of a heatmap's cells, the values in each bucket.
+   * @default - `unit`
+   */
+  readonly cellUnit?: string;
   readonly queries: ReadonlyArray<{ readonly expr: string; readonly legend?: string; readonly format?: 'heatmap' }>;
   /** Width in grid columns (24 make a row). */
   readonly width: number;
@@ -162,7 +170,7 @@ export function buildDashboard(spec: DashboardSpec, datasourceUid: string): Graf
       })),
       fieldConfig: {
         defaults: {
-          unit: panel.unit,
+          unit: panel.cellUnit ?? panel.unit,
           ...(panel.min !== undefined ? { min: panel.min } : {}),
           ...(panel.thresholds ? { thresholds: { mode: 'absolute' as const, steps: panel.thresholds } } : {}),
         },

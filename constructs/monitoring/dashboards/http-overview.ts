@@ -77,7 +77,7 @@ export function httpOverviewDashboard(target: MonitoredKeyServer): DashboardSpec
       },
       {
         type: 'timeseries', title: 'Refused before routing', unit: 'reqps', width: 8, min: 0,
-        description: 'Requests the HTTP parser refused (400 malformed, 408 too slow, 431 headers too large): scanners, slow-loris clients or a broken proxy.',
+        description: 'Requests refused before routing, by the HTTP parser (400 malformed, 408 too slow, 431 headers too large) or the conformance checks (400 bad framing or Host, 405 CONNECT, 413 a body where none belongs, 417 an unknown Expect): scanners, slow-loris clients or a broken proxy.',
         queries: [{ expr: `sum by (code) (rate(${metric.httpRequestsRejectedTotal}${all}${rateInterval}))`, legend: '{{code}}' }],
       },
       {
@@ -94,6 +94,26 @@ export function httpOverviewDashboard(target: MonitoredKeyServer): DashboardSpec
         type: 'timeseries', title: 'Event loop lag p99', unit: 's', width: 8, min: 0,
         description: 'How late the Node.js event loop runs callbacks: the first sign of CPU saturation.',
         queries: [{ expr: `max by (pod) (${metric.nodejsEventloopLagP99Seconds}${all})`, legend: '{{pod}}' }],
+      },
+      {
+        type: 'timeseries', title: 'Open connections', unit: 'short', width: 6, min: 0,
+        description: 'TCP connections open on each pod, TLS handshakes included; at --max-connections new ones evict idle ones or are refused.',
+        queries: [{ expr: `sum by (pod) (${metric.httpOpenConnections}${all})`, legend: '{{pod}}' }],
+      },
+      {
+        type: 'timeseries', title: 'New connections by protocol', unit: 'cps', width: 6, min: 0,
+        description: 'Connections that reached HTTP per second, by the protocol ALPN negotiated: a rise without more requests means clients stopped reusing connections.',
+        queries: [{ expr: `sum by (protocol) (rate(${metric.httpConnectionsTotal}${all}${rateInterval}))`, legend: '{{protocol}}' }],
+      },
+      {
+        type: 'timeseries', title: 'Connections closed by the server', unit: 'cps', width: 6, min: 0,
+        description: 'Connections the server closed to protect itself, by reason: max_connections (refused at the cap), idle_evicted (harmless), send_timeout (the client stopped reading), h2_abuse (an HTTP/2 flood).',
+        queries: [{ expr: `sum by (reason) (rate(${metric.httpConnectionsClosedTotal}${all}${rateInterval}))`, legend: '{{reason}}' }],
+      },
+      {
+        type: 'timeseries', title: 'Requests never answered', unit: 'reqps', width: 6, min: 0,
+        description: 'Requests received and never answered, by reason: client_gone (the client left first), backlog_limit (too many pipelined or waiting streams). No key was generated for any of them.',
+        queries: [{ expr: `sum by (reason) (rate(${metric.httpRequestsUnansweredTotal}${all}${rateInterval}))`, legend: '{{reason}}' }],
       },
     ],
   };

@@ -34,7 +34,7 @@ export function keyGenerationDashboard(target: MonitoredKeyServer): DashboardSpe
         queries: [0.5, 0.95, 0.99].map((quantile) => quantileQuery(metric.keyGenerationDurationSeconds, all, quantile)),
       },
       {
-        type: 'heatmap', title: 'Requested key lengths', unit: 'bytes', width: 16,
+        type: 'heatmap', title: 'Requested key lengths', unit: 'bytes', cellUnit: 'reqps', width: 16,
         description: `Requests per second in each bucket of the ${metric.keyLengthDistribution} histogram.`,
         queries: [{ expr: `sum by (le) (rate(${metric.keyLengthDistribution}_bucket${all}${rateInterval}))`, legend: '{{le}}', format: 'heatmap' }],
       },

@@ -1,6 +1,6 @@
 // The key server's recording and alerting rules as plain rule groups, built from the shared metric names.
 import { Duration } from 'cdk8s';
-import { handlers, metricNames as metric } from '../../../server/metric-catalogue';
+import { ConnectionCutReason, handlers, metricNames as metric } from '../../../server/metric-catalogue';
 import { ContainerLimits, defaultContainerLimits } from '../../key-server/resources';
 import { MonitoredKeyServer, podSelector, scrapeSelector, validateMonitoredKeyServer } from '../monitored-key-server';
 import { MetricSource, metricSources, OmittedAlert, partitionBySources } from './metric-sources';
@@ -14,12 +14,15 @@ export const keyServerAlertNames = [
   'KeyServerErrorBudgetBurnFast',
   'KeyServerErrorBudgetBurnSlow',
   'KeyServerUnusualClientErrorShare',
+  'KeyServerNoPodsAvailable',
   'KeyServerPodsNotReady',
   'KeyServerReplicasMismatch',
   'KeyServerCpuNearLimit',
   'KeyServerMemoryNearLimit',
   'KeyServerCertificateExpiringSoon',
   'KeyServerCertificateReloadFailing',
+  'KeyServerNoAccessTokens',
+  'KeyServerConnectionsShed',
 ] as const;
 
 export type KeyServerAlertName = (typeof keyServerAlertNames)[number];
@@ -35,12 +38,15 @@ export const keyServerAlertSources: Readonly<Record<KeyServerAlertName, readonly
   KeyServerErrorBudgetBurnFast: ['keyServer'],
   KeyServerErrorBudgetBurnSlow: ['keyServer'],
   KeyServerUnusualClientErrorShare: ['keyServer'],
+  KeyServerNoPodsAvailable: ['kubeStateMetrics'],
   KeyServerPodsNotReady: ['kubeStateMetrics'],
   KeyServerReplicasMismatch: ['kubeStateMetrics'],
   KeyServerCpuNearLimit: ['keyServer'],
   KeyServerMemoryNearLimit: ['keyServer'],
   KeyServerCertificateExpiringSoon: ['keyServer'],
   KeyServerCertificateReloadFailing: ['keyServer'],
+  KeyServerNoAccessTokens: ['keyServer'],
+  KeyServerConnectionsShed: ['keyServer'],
 };
 
 /** Options of {@link keyServerRuleGroups}. */
@@ -142,6 +148,15 @@ function windowSeconds(window: string): number {
   if (match === null) throw new Error(`not a window: ${window}`);
   return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
+
+/**
+ * Reasons of `http_connections_closed_total` that cost a client its connection; `idle_evicted` (nothing in flight) and
+ * `drain_deadline` (counted as the process exits, after its last scrape) are left out.
+ */
+export const shedReasons: readonly ConnectionCutReason[] = ['max_connections', 'send_timeout', 'h2_abuse'];
+
+/** Connections shed a second, summed over pods, above which KeyServerConnectionsShed fires: a few a minute is noise. */
+const connectionsShedPerSecond = 0.1;
 
 /** Names of the recorded series, so alerts and tests refer to one spelling. */
 export const recordedSeries = {
@@ -276,6 +291,7 @@ function alertingRules(options: ResolvedRuleOptions): AlertingRule[] {
     annotations: { summary, description, runbook_url: `${options.runbookBaseUrl}#${name.toLowerCase()}` },
   });
   const where = '{{ $labels.namespace }}/{{ $labels.job }}';
+  const deploymentSelector = `{namespace="${target.namespace}",deployment="${target.deployment}"}`;
   const pod = '{{ $labels.namespace }}/{{ $labels.pod }}';
   // Rounded so 1 - 0.999 prints as 0.001, not 0.0010000000000000009.
   const budget = String(+(1 - options.availabilityObjective).toPrecision(6));
@@ -312,12 +328,20 @@ function alertingRules(options: ResolvedRuleOptions): AlertingRule[] {
       guarded(`${recordedSeries.clientErrorRatio}${scrapeSelector(target)} > ${options.clientErrorRatioThreshold}`, shortWindow),
       'Unusual share of 4xx answers from the key server',
       `{{ $value | humanizePercentage }} of the requests to ${where} were rejected with 4xx over 5 minutes: a scanner, abuse or a broken client.`),
+    // Scrapes reach pods that are not ready (metrics have their own port), so `up` stays 1 and no request reaches a
+    // server to count a 5xx when every pod fails its readiness probe: only the Deployment's status shows that outage.
+    alert('KeyServerNoPodsAvailable', 'critical', '2m',
+      `kube_deployment_status_replicas_available${deploymentSelector} == 0 and kube_deployment_spec_replicas${deploymentSelector} > 0`,
+      'No key server pod is available',
+      `Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had no available (ready) pod for 2 minutes: its Service has no endpoints and every client fails.`),
+    // Pods that ended (Failed after an eviction, Succeeded) stay unready until deleted: only live phases count.
     alert('KeyServerPodsNotReady', 'warning', '5m',
-      `kube_pod_status_ready${podSelector(target, 'condition="true"')} == 0`,
+      `kube_pod_status_ready${podSelector(target, 'condition="true"')} == 0` +
+      ` and on (namespace, pod) kube_pod_status_phase${podSelector(target, 'phase=~"Pending|Running|Unknown"')} == 1`,
       'Key server pod not ready',
       `Pod ${pod} has not been ready for 5 minutes.`),
     alert('KeyServerReplicasMismatch', 'warning', '10m',
-      `kube_deployment_spec_replicas{namespace="${target.namespace}",deployment="${target.deployment}"} != kube_deployment_status_replicas_available{namespace="${target.namespace}",deployment="${target.deployment}"}`,
+      `kube_deployment_spec_replicas${deploymentSelector} != kube_deployment_status_replicas_available${deploymentSelector}`,
       'Key server Deployment does not have its desired replicas available',
       `Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had a different number of available replicas than desired for 10 minutes.`),
     // The container runs one process, the server, so its own CPU and resident memory are the container's; the
@@ -341,6 +365,19 @@ function alertingRules(options: ResolvedRuleOptions): AlertingRule[] {
       `increase(${metric.tlsCertificateReloadsTotal}${scrapeSelector(target, 'result="failure"')}[5m]) > 0`,
       'Key server failed to reload its certificate',
       `${where} {{ with $labels.pod }}(pod {{ . }}) {{ end }}cannot load the certificate files on disk (failed checks in the last 5 minutes) and keeps serving the previous certificate.`),
+    // A failed token reload leaves no token in force (revocation fails closed), so the gauge at 0 covers a file that
+    // was emptied, deleted or made unreadable alike. Without --auth-token-file the gauge is not exported: no series,
+    // no alert.
+    alert('KeyServerNoAccessTokens', 'critical', '1m',
+      `${metric.authTokensLoaded}${scrapeSelector(target)} == 0`,
+      'Key server has no access token in force and refuses every key request',
+      `${pod} holds no access token (the token file is empty, missing or unreadable), so it answers every /key request with 401.`),
+    // Refused at the cap, a reader that stopped reading, an HTTP/2 flood: each one a client that lost its connection.
+    // Idle connections evicted at the cap are left out: they had nothing in flight.
+    alert('KeyServerConnectionsShed', 'warning', '10m',
+      `sum by (namespace, job, reason) (rate(${metric.httpConnectionsClosedTotal}${scrapeSelector(target, `reason=~"${shedReasons.join('|')}"`)}[${shortWindow}])) > ${connectionsShedPerSecond}`,
+      'Key server is shedding client connections',
+      `${where} closes {{ $value | humanize }} connections a second for reason {{ $labels.reason }}: clients at the connection cap, clients that stopped reading, or an HTTP/2 flood.`),
   ];
   return rules;
 }

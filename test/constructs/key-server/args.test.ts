@@ -26,10 +26,11 @@ describe('KeyServerApp container args', () => {
   test('every mapped prop reaches the server, fractional shutdown delay included', () => {
     const props: KeyServerAppProps = {
       host: '::', httpsPort: 8443, metricsPort: 9100, minSize: 16, maxSize: 65536, shutdownDelay: Duration.millis(2500), accessLog: true,
+      maxConnections: 512,
     };
     expect(serverConfigFor(props)).toEqual({
       kind: 'config',
-      config: expect.objectContaining({ host: '::', srvPort: 8443, metricsPort: 9100, minSize: 16, maxSize: 65536, shutdownDelay: 2.5, accessLog: true }),
+      config: expect.objectContaining({ host: '::', srvPort: 8443, metricsPort: 9100, minSize: 16, maxSize: 65536, shutdownDelay: 2.5, accessLog: true, maxConnections: 512 }),
     });
   });
 

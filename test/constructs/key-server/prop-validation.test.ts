@@ -12,6 +12,8 @@ describe('KeyServerApp props validation', () => {
     ['minSize above maxSize', { minSize: 64, maxSize: 32 }, /^minSize \(64\) must not be greater than maxSize \(32\) \(the server's --min-size and --max-size\)$/],
     ['maxSize above the server cap', { maxSize: 65537 }, /^maxSize must be an integer from 1 to 65536, got "65537" \(the server's --max-size\)$/],
     ['minSize of 0', { minSize: 0 }, /^minSize must be an integer from 1 to 65536, got "0" \(the server's --min-size\)$/],
+    ['maxConnections of 0', { maxConnections: 0 }, /^maxConnections must be an integer from 1 to 100000, got "0" \(the server's --max-connections\)$/],
+    ['a fractional maxConnections', { maxConnections: 64.5 }, /^maxConnections must be an integer from 1 to 100000, got "64.5" \(the server's --max-connections\)$/],
     ['non-DNS name', { name: 'Key_Server' }, /^name must be a DNS label .* got 'Key_Server'$/],
     ['non-DNS namespace', { namespace: 'keys.prod' }, /^namespace must be a DNS label/],
     ['too long namespace', { namespace: 'a'.repeat(64) }, /^namespace must be a DNS label/],

@@ -176,6 +176,7 @@ describe('MonitoringStack in standalone mode', () => {
     const groups = parse(only(objects, 'ConfigMap', 'prometheus-rules').data['key-server.yml']).groups;
     expect(alertsWithoutSource(objects, groups)).toEqual([]);
     expect(stack.omittedAlerts).toEqual([
+      { alert: 'KeyServerNoPodsAvailable', missingSources: ['kubeStateMetrics'] },
       { alert: 'KeyServerPodsNotReady', missingSources: ['kubeStateMetrics'] },
       { alert: 'KeyServerReplicasMismatch', missingSources: ['kubeStateMetrics'] },
     ]);
@@ -184,7 +185,7 @@ describe('MonitoringStack in standalone mode', () => {
   it('ships the kube-state-metrics alerts once told a kube-state-metrics is scraped', () => {
     const withKsm = build({ mode: 'standalone', standalone: { kubeStateMetrics: true } });
     const alerts = withKsm.stack.ruleGroups.flatMap((group) => group.rules).flatMap((rule) => ('alert' in rule ? [rule.alert] : []));
-    expect(alerts).toEqual(expect.arrayContaining(['KeyServerPodsNotReady', 'KeyServerReplicasMismatch']));
+    expect(alerts).toEqual(expect.arrayContaining(['KeyServerNoPodsAvailable', 'KeyServerPodsNotReady', 'KeyServerReplicasMismatch']));
     expect(withKsm.stack.omittedAlerts).toEqual([]);
   });
 

@@ -22,6 +22,7 @@ const startedAt = Date.now();
 function kubeStateMetrics(): string {
   return [
     `kube_pod_status_ready{${series},condition="true"} 0`,
+    ...['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'].map((phase) => `kube_pod_status_phase{${series},phase="${phase}"} ${phase === 'Running' ? 1 : 0}`),
     `kube_deployment_spec_replicas{namespace="${target.namespace}",deployment="${target.deployment}"} 2`,
     `kube_deployment_status_replicas_available{namespace="${target.namespace}",deployment="${target.deployment}"} 1`,
     `kube_pod_container_resource_limits{${container},resource="cpu",unit="core"} 1`,

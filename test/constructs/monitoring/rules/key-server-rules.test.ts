@@ -89,6 +89,7 @@ describe('key server rule groups', () => {
     expect(kept).not.toContain('KeyServerPodsNotReady');
     expect(kept).toContain('KeyServerCpuNearLimit');
     expect(omittedKeyServerAlerts(options)).toEqual([
+      { alert: 'KeyServerNoPodsAvailable', missingSources: ['kubeStateMetrics'] },
       { alert: 'KeyServerPodsNotReady', missingSources: ['kubeStateMetrics'] },
       { alert: 'KeyServerReplicasMismatch', missingSources: ['kubeStateMetrics'] },
     ]);
@@ -424,8 +425,14 @@ describe('key server alerts under promtool test rules', () => {
     ]);
   });
 
+  const ready = (pod: string, values: string) => ({ series: `kube_pod_status_ready{namespace="keys",pod="${pod}",condition="true",job="kube-state-metrics"}`, values });
+  /** kube-state-metrics' phase series of a pod: 1 for its phase, 0 for the others. */
+  const phase = (pod: string, current: string, minutes = 10) => ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'].map((name) => ({
+    series: `kube_pod_status_phase{namespace="keys",pod="${pod}",phase="${name}",job="kube-state-metrics"}`,
+    values: `${name === current ? 1 : 0}x${minutes}`,
+  }));
+
   it('fire KeyServerPodsNotReady for a pod of the Deployment unready for 5 minutes, ignoring other Deployments', () => {
-    const ready = (pod: string, values: string) => ({ series: `kube_pod_status_ready{namespace="keys",pod="${pod}",condition="true",job="kube-state-metrics"}`, values });
     run([{
       name: 'one key server pod stuck unready',
       interval: '1m',
@@ -433,6 +440,9 @@ describe('key server alerts under promtool test rules', () => {
         ready('key-server-5d8f7c9b4-x7k2p', '0x10'),
         ready('key-server-5d8f7c9b4-q9w8e', '1x10'),
         ready('key-server-cache-6c7d8-abcde', '0x10'),
+        ...phase('key-server-5d8f7c9b4-x7k2p', 'Running'),
+        ...phase('key-server-5d8f7c9b4-q9w8e', 'Running'),
+        ...phase('key-server-cache-6c7d8-abcde', 'Running'),
       ],
       alertRuleTests: [
         { evalTime: '4m', alertname: 'KeyServerPodsNotReady', expAlerts: [] },
@@ -442,6 +452,55 @@ describe('key server alerts under promtool test rules', () => {
           expAlerts: [{ expLabels: { severity: 'warning', namespace: 'keys', pod: 'key-server-5d8f7c9b4-x7k2p', condition: 'true', job: 'kube-state-metrics' } }],
         },
       ],
+    }]);
+  });
+
+  it('leave KeyServerPodsNotReady silent for a pod that ended (evicted, Failed) and stays unready until deleted', () => {
+    run([{
+      name: 'an evicted pod left behind, its replacement ready',
+      interval: '1m',
+      inputSeries: [
+        ready('key-server-5d8f7c9b4-x7k2p', '0x30'),
+        ...phase('key-server-5d8f7c9b4-x7k2p', 'Failed', 30),
+        ready('key-server-5d8f7c9b4-q9w8e', '1x30'),
+        ...phase('key-server-5d8f7c9b4-q9w8e', 'Running', 30),
+      ],
+      alertRuleTests: [{ evalTime: '30m', alertname: 'KeyServerPodsNotReady', expAlerts: [] }],
+    }]);
+  });
+
+  it('page with KeyServerNoPodsAvailable after 2 minutes without an available pod, only for the key server\'s Deployment', () => {
+    const deployment = (name: string) => `namespace="keys",deployment="${name}",job="kube-state-metrics"`;
+    run([{
+      name: 'every pod unready from minute 3; another Deployment with none available all along',
+      interval: '1m',
+      inputSeries: [
+        { series: `kube_deployment_spec_replicas{${deployment('key-server')}}`, values: '2x20' },
+        { series: `kube_deployment_status_replicas_available{${deployment('key-server')}}`, values: '2 2 2 0x17' },
+        { series: `kube_deployment_spec_replicas{${deployment('key-server-cache')}}`, values: '1x20' },
+        { series: `kube_deployment_status_replicas_available{${deployment('key-server-cache')}}`, values: '0x20' },
+      ],
+      alertRuleTests: [
+        { evalTime: '4m', alertname: 'KeyServerNoPodsAvailable', expAlerts: [] },
+        {
+          evalTime: '5m',
+          alertname: 'KeyServerNoPodsAvailable',
+          expAlerts: [{ expLabels: { severity: 'critical', namespace: 'keys', deployment: 'key-server', job: 'kube-state-metrics' } }],
+        },
+      ],
+    }]);
+  });
+
+  it('leave KeyServerNoPodsAvailable silent for a Deployment scaled to 0 on purpose', () => {
+    const deployment = 'namespace="keys",deployment="key-server",job="kube-state-metrics"';
+    run([{
+      name: 'replicas 0 in Git',
+      interval: '1m',
+      inputSeries: [
+        { series: `kube_deployment_spec_replicas{${deployment}}`, values: '0x20' },
+        { series: `kube_deployment_status_replicas_available{${deployment}}`, values: '0x20' },
+      ],
+      alertRuleTests: [{ evalTime: '20m', alertname: 'KeyServerNoPodsAvailable', expAlerts: [] }],
     }]);
   });
 
@@ -488,6 +547,64 @@ describe('key server alerts under promtool test rules', () => {
         { evalTime: '4m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [{ expLabels: reloadFailing }] },
         { evalTime: '8m', alertname: 'KeyServerCertificateReloadFailing', expAlerts: [] },
       ],
+    }]);
+  });
+
+  const podLabels = { ...jobLabels, service: 'key-server', endpoint: 'metrics', pod: 'key-server-5d8f7c9b4-x7k2p', instance: '10.0.0.7:9090', container: 'key-server' };
+
+  it('fire KeyServerNoAccessTokens a minute after a pod is left with no token, and clear once tokens are back', () => {
+    run([{
+      name: 'token file emptied at minute 5, refilled at minute 20',
+      interval: '1m',
+      inputSeries: [{ series: `${metric.authTokensLoaded}{${scraped}}`, values: '3x4 0x14 2x10' }],
+      alertRuleTests: [
+        { evalTime: '4m', alertname: 'KeyServerNoAccessTokens', expAlerts: [] },
+        { evalTime: '5m', alertname: 'KeyServerNoAccessTokens', expAlerts: [] },
+        { evalTime: '6m', alertname: 'KeyServerNoAccessTokens', expAlerts: [{ expLabels: podLabels }] },
+        { evalTime: '19m', alertname: 'KeyServerNoAccessTokens', expAlerts: [{ expLabels: podLabels }] },
+        { evalTime: '20m', alertname: 'KeyServerNoAccessTokens', expAlerts: [] },
+      ],
+    }]);
+  });
+
+  it('never fire KeyServerNoAccessTokens for a server without access control, which exports no token gauge', () => {
+    run([{
+      name: 'serving keys without --auth-token-file',
+      interval: '1m',
+      inputSeries: [requests('200', handlers.key, '0+100x30')],
+      alertRuleTests: [{ evalTime: '30m', alertname: 'KeyServerNoAccessTokens', expAlerts: [] }],
+    }]);
+  });
+
+  const closed = (reason: string, values: string) => ({ series: `${metric.httpConnectionsClosedTotal}{${scraped},reason="${reason}"}`, values });
+
+  it('fire KeyServerConnectionsShed per reason after 10 minutes of refusals at the cap, and not for idle evictions', () => {
+    run([{
+      // 30 refused a minute (0.5/s) from minute 5 on; idle evictions at 600 a minute all along.
+      name: 'at the connection cap',
+      interval: '1m',
+      inputSeries: [
+        closed('max_connections', '0x5 0+30x30'),
+        closed('idle_evicted', '0+600x35'),
+        closed('send_timeout', '0x35'),
+      ],
+      alertRuleTests: [
+        { evalTime: '14m', alertname: 'KeyServerConnectionsShed', expAlerts: [] },
+        {
+          evalTime: '20m',
+          alertname: 'KeyServerConnectionsShed',
+          expAlerts: [{ expLabels: { severity: 'warning', job: 'key-server', namespace: 'keys', reason: 'max_connections' } }],
+        },
+      ],
+    }]);
+  });
+
+  it('leave KeyServerConnectionsShed silent for a few cut connections a minute', () => {
+    run([{
+      name: 'three slow readers cut a minute (0.05/s), for half an hour',
+      interval: '1m',
+      inputSeries: [closed('send_timeout', '0+3x30')],
+      alertRuleTests: [{ evalTime: '30m', alertname: 'KeyServerConnectionsShed', expAlerts: [] }],
     }]);
   });
 
