@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../../scripts/common/manifests';
+import { metricCatalogue, type MetricDefinition } from '../../server/metric-catalogue';
 import { runNpmScript } from '../delivery/helpers/fake-kubectl';
 import { fetchText } from '../server/helpers/http';
 import { startTestServer } from '../server/helpers/server';
@@ -238,7 +239,12 @@ describe('Prometheus service discovery (promtool check service-discovery, nothin
     const families = [...exposition.body.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
       (type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : type === 'summary' ? [name, `${name}_sum`, `${name}_count`] : [name]));
     const keyServerDiscovered = results.some((result) => result.kept.some((labels) => [...keyServerPods.values()].some((pod) => pod.metadata.name === labels.pod)));
-    const sourced = new Set([...(keyServerDiscovered ? families : []), 'up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
+    // The Deployment runs without access control or rate limiting; with either on, the same target exports its
+    // metrics (auth_tokens_loaded, ...), and alerts on them are silent while it is off, by design.
+    const featureFamilies = Object.values(metricCatalogue as Record<string, MetricDefinition>)
+      .filter((definition) => definition.exportedWhen === 'accessControl' || definition.exportedWhen === 'rateLimit')
+      .map((definition) => definition.name);
+    const sourced = new Set([...(keyServerDiscovered ? [...families, ...featureFamilies] : []), 'up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
     const metricsRead = (expression: string) => [...expression.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{/g)].map((match) => match[1]);
     // Recorded series count as sourced when everything their rule reads is.
     for (let changed = true; changed;) {
