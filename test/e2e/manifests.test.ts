@@ -7,7 +7,7 @@ import { buildStandalone } from '../../main';
 import { parseConfig } from '../../server/config';
 import {
   dashboardsFrom, kubernetesTargetLabels, localServerArgs, resolveScrapeTarget, ruleGroupsFrom, scrapeConfig,
-  synthesizeOperatorManifests, withShortenedFor, type LocalEnvironment,
+  synthesizeOperatorManifests, withTestTiming, type LocalEnvironment,
 } from './manifests';
 import { panelQueries, substituteVariables } from './panels';
 
@@ -141,13 +141,16 @@ describe('the scrape job', () => {
 });
 
 describe('the rules and dashboards read from the manifests', () => {
-  it('shortens only the alerts\' `for` in the test copy of the rules', () => {
+  it('changes only the alerts\' `for` and the groups\' own intervals in the test copy of the rules', () => {
     const groups = ruleGroupsFrom(objects);
-    const shortened = withShortenedFor(groups, '2s');
+    const shortened = withTestTiming(groups, '2s');
     const without = (rule: any) => ({ ...rule, for: undefined });
     expect(shortened.map((group) => group.rules.map(without))).toEqual(groups.map((group) => group.rules.map(without)));
+    expect(shortened.map((group) => group.name)).toEqual(groups.map((group) => group.name));
     expect(new Set(shortened.flatMap((group) => group.rules).flatMap((rule) => ('alert' in rule ? [rule.for] : [])))).toEqual(new Set(['2s']));
     expect(groups.flatMap((group) => group.rules).some((rule) => 'alert' in rule && rule.for !== '2s')).toBe(true);
+    expect(groups.some((group) => group.interval !== undefined)).toBe(true);
+    expect(shortened.every((group) => group.interval === undefined)).toBe(true);
   });
 
   it('finds both dashboards in the ConfigMaps Grafana\'s sidecar loads', () => {

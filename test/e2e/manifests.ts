@@ -237,9 +237,12 @@ export function ruleGroupsFrom(objects: readonly Manifest[]): RuleGroup[] {
   return rules[0].spec.groups;
 }
 
-/** A copy of `groups` where every alert waits `forDuration` instead of its own `for`; nothing else changes. */
-export function withShortenedFor(groups: readonly RuleGroup[], forDuration: string): RuleGroup[] {
-  return groups.map((group) => ({
+/**
+ * A copy of `groups` on the test's clock: every alert waits `forDuration` instead of its own `for`, and every group is
+ * evaluated at the test Prometheus' global interval instead of its own (the long windows' 2 m); nothing else changes.
+ */
+export function withTestTiming(groups: readonly RuleGroup[], forDuration: string): RuleGroup[] {
+  return groups.map(({ interval: _ownInterval, ...group }) => ({
     ...group,
     rules: group.rules.map((rule) => ('alert' in rule ? { ...rule, for: forDuration } : rule)),
   }));

@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { buildStandalone } from '../../main';
 import type { RuleGroup } from '../../constructs/monitoring/rules/rule-types';
 import { metricNamesIn, sourceOfMetric } from '../rules/promql-names';
-import { withShortenedFor } from './manifests';
+import { withTestTiming } from './manifests';
 import { startPrometheus, type PromAlert, type RunningPrometheus } from './prometheus';
 import { freePort, waitFor } from './processes';
 
@@ -52,7 +52,7 @@ describe('meta-monitoring end to end: the standalone alerts on Prometheus itself
         alerting: { alertmanagers: config.alerting.alertmanagers.map((entry: any) => ({ ...entry, static_configs: [{ targets: [unreachableAlertmanager] }] })) },
         scrape_configs: [{ ...selfJob, static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
       }),
-      files: { 'rules.yml': stringify({ groups: withShortenedFor(meta, '2s') }) },
+      files: { 'rules.yml': stringify({ groups: withTestTiming(meta, '2s') }) },
       // Firing alerts are sent again every second instead of every minute, so failures add up within the test.
       args: ['--rules.alert.resend-delay=1s'],
     });

@@ -10,7 +10,7 @@ import { metricNamesIn } from '../rules/promql-names';
 import { createCaSignedCertificate, type CaSignedCertificate } from './certificates';
 import {
   dashboardsFrom, kubernetesTargetLabels, localServerArgs, resolveScrapeTarget, ruleGroupsFrom, scrapeConfig,
-  synthesizeOperatorManifests, withShortenedFor, type ScrapeTarget,
+  synthesizeOperatorManifests, withTestTiming, type ScrapeTarget,
 } from './manifests';
 import { blankQueries, describeQuery, panelQueries, type PanelQuery } from './panels';
 import { startPrometheus, type PromAlert, type RunningPrometheus } from './prometheus';
@@ -144,7 +144,7 @@ describe('observability end to end: the pinned Prometheus (3.13) scraping the ke
           caFile: certificate.caFile,
         })],
       }),
-      files: { 'rules.yml': stringify({ groups: withShortenedFor(ruleGroups, testAlertFor) }) },
+      files: { 'rules.yml': stringify({ groups: withTestTiming(ruleGroups, testAlertFor) }) },
     });
   }, 60_000);
 

@@ -28,6 +28,15 @@ export interface PromTarget {
   readonly lastError: string;
 }
 
+/** One group of `/api/v1/rules`. */
+export interface PromRuleGroup {
+  readonly name: string;
+  readonly file: string;
+  /** Seconds between evaluations: the group's own `interval`, or the global `evaluation_interval`. */
+  readonly interval: number;
+  readonly rules: ReadonlyArray<{ readonly name: string; readonly health: 'ok' | 'err' | 'unknown'; readonly lastError?: string }>;
+}
+
 /** A running Prometheus. */
 export interface RunningPrometheus {
   /** `http://127.0.0.1:<port>` */
@@ -36,6 +45,7 @@ export interface RunningPrometheus {
   query(expr: string): Promise<PromSample[]>;
   alerts(): Promise<PromAlert[]>;
   targets(): Promise<PromTarget[]>;
+  ruleGroups(): Promise<PromRuleGroup[]>;
   /** The last `lines` lines Prometheus logged, for failure messages. */
   logTail(lines?: number): string;
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. Safe to call twice. */
@@ -92,6 +102,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     query: (expr) => instantQuery(url, expr),
     alerts: async () => (await apiGet<{ alerts: PromAlert[] }>(url, '/api/v1/alerts')).alerts,
     targets: async () => (await apiGet<{ activeTargets: PromTarget[] }>(url, '/api/v1/targets?state=active')).activeTargets,
+    ruleGroups: async () => (await apiGet<{ groups: PromRuleGroup[] }>(url, '/api/v1/rules')).groups,
     logTail,
     stop: () => stopProcess(child),
   };

@@ -139,8 +139,21 @@ const burnRateAlerts = [
   { alert: 'KeyServerErrorBudgetBurnSlow', severity: 'warning', for: '15m', pairs: [['1d', '2h', 3], ['3d', '6h', 1]] },
 ] as const;
 
-/** Every window an error ratio is recorded for: the short window plus the burn-rate windows. */
-const errorRatioWindows = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
+/** Windows recorded at the evaluation interval of Prometheus: the short window and the windows the fast burn reads. */
+const errorRatioWindows = ['5m', '30m', '1h', '2h', '6h'] as const;
+
+/**
+ * Windows a day or more long, read only by the slow burn (`for: 15m`). A rate over three days reads 17,280 samples
+ * per series at a 15 s scrape; recorded every 15 s, these rules would cost more than all the others together, for a
+ * value that moves a fraction of a percent a minute.
+ */
+const longErrorRatioWindows = ['1d', '3d'] as const;
+
+/**
+ * Evaluation interval of the long windows' group. Two evaluations fit in Prometheus' five-minute lookback, so one
+ * missed evaluation leaves the slow burn a value instead of a gap that would restart its `for`.
+ */
+export const longWindowEvaluationInterval = '2m';
 
 /** Seconds of a window literal used here (`5m`, `1h`, `3d`). */
 function windowSeconds(window: string): number {
@@ -175,6 +188,7 @@ export function keyServerRuleGroups(options: KeyServerRuleOptions): RuleGroup[] 
   const { kept } = partitionBySources(alertingRules(resolved), sourcesOf, resolved.availableSources);
   return [
     { name: 'key-server.recording', rules: recordingRules(resolved) },
+    { name: 'key-server.recording.long-windows', interval: longWindowEvaluationInterval, rules: errorRatioRules(resolved, longErrorRatioWindows) },
     { name: 'key-server.alerts', rules: kept },
   ];
 }
@@ -261,16 +275,27 @@ function recordingRules(options: ResolvedRuleOptions): RecordingRule[] {
     expr: `histogram_quantile(${quantile}, sum by (namespace, job, le) (rate(${metric.httpRequestDurationSeconds}_bucket${scrapeSelector(target, served)}[${shortWindow}])))`,
   });
   return [
-    // One request rate per window, the minimum-traffic guard of the alerts that judge that window.
-    ...errorRatioWindows.map((window) => ({
-      record: recordedSeries.servedRequestRate(window),
-      expr: `sum by (namespace, job) (rate(${metric.httpRequestsTotal}${scrapeSelector(target, served)}[${window}]))`,
-    })),
-    ...errorRatioWindows.map((window) => ({ record: recordedSeries.errorRatio(window), expr: codeRatio(target, '5..', window) })),
+    ...errorRatioRules(options, errorRatioWindows),
     { record: recordedSeries.clientErrorRatio, expr: codeRatio(target, '4..', shortWindow) },
     latency(0.5),
     latency(0.95),
     latency(0.99),
+  ];
+}
+
+/**
+ * Per window, the served request rate (the minimum-traffic guard of the alerts that judge that window) and the
+ * ratio of those requests that failed with 5xx.
+ */
+function errorRatioRules(options: ResolvedRuleOptions, windows: readonly string[]): RecordingRule[] {
+  const { target } = options;
+  const served = servedTrafficMatcher();
+  return [
+    ...windows.map((window) => ({
+      record: recordedSeries.servedRequestRate(window),
+      expr: `sum by (namespace, job) (rate(${metric.httpRequestsTotal}${scrapeSelector(target, served)}[${window}]))`,
+    })),
+    ...windows.map((window) => ({ record: recordedSeries.errorRatio(window), expr: codeRatio(target, '5..', window) })),
   ];
 }
 

@@ -43,6 +43,18 @@ describe('key server rule groups', () => {
     expectPass(checkRules(groups));
   });
 
+  it('record the day-long windows only in their own group, evaluated every 2 m, and read them only from the slow burn', () => {
+    const readsDays = (expr: string) => /\[\d+d\]|rate\d+d\b/.test(expr);
+    const long = groups.filter((group) => group.name === 'key-server.recording.long-windows');
+    expect(long.map((group) => group.interval)).toEqual(['2m']);
+    expect(long[0].rules.map((rule) => ('record' in rule ? rule.record : rule.alert)).sort())
+      .toEqual([recordedSeries.servedRequestRate('1d'), recordedSeries.servedRequestRate('3d'), recordedSeries.errorRatio('1d'), recordedSeries.errorRatio('3d')].sort());
+    const elsewhere = groups.filter((group) => group !== long[0]).flatMap((group) => group.rules);
+    expect(elsewhere.filter((rule) => !isAlertingRule(rule) && readsDays(rule.expr))).toEqual([]);
+    expect(elsewhere.filter(isAlertingRule).filter((rule) => readsDays(rule.expr)).map((rule) => rule.alert)).toEqual(['KeyServerErrorBudgetBurnSlow']);
+    expect(groups.filter((group) => group !== long[0]).every((group) => group.interval === undefined)).toBe(true);
+  });
+
   it('define exactly the exported alert names, in order', () => {
     expect(alerts.map((rule) => rule.alert)).toEqual([...keyServerAlertNames]);
   });
