@@ -51,17 +51,46 @@ export function requireOneOf<T extends string>(prop: string, value: string, allo
   return value as T;
 }
 
+/** Throws unless `key` is a qualified name, as label and annotation keys are: `[prefix/]name`. */
+function requireQualifiedKey(prop: string, kind: string, key: string): void {
+  const slash = key.indexOf('/');
+  const [prefix, name] = slash === -1 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+  if (prefix !== undefined) requireDnsSubdomain(`${prop} key prefix`, prefix);
+  if (name === '' || !labelValuePattern.test(name) || name.length > 63) {
+    throw new Error(`${prop} has an invalid ${kind} key '${key}' (an optional DNS-subdomain prefix and '/', then at most 63 characters of letters, digits, '-', '_' and '.', alphanumeric at both ends)`);
+  }
+}
+
 /** Throws unless every key and value of `labels` is a valid label (used for selectors given as props). */
 export function requireLabels(prop: string, labels: Record<string, string>): Record<string, string> {
   for (const [key, value] of Object.entries(labels)) {
-    const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key];
-    if (prefix !== undefined) requireDnsSubdomain(`${prop} key prefix`, prefix);
-    if (name === '' || !labelValuePattern.test(name) || name.length > 63) {
-      throw new Error(`${prop} has an invalid label key '${key}'`);
-    }
+    requireQualifiedKey(prop, 'label', key);
     requireLabelValue(`${prop}['${key}']`, value);
   }
   return labels;
+}
+
+/** Throws unless every key of `annotations` is a qualified name (values are free text). */
+export function requireAnnotations(prop: string, annotations: Record<string, string>): Record<string, string> {
+  for (const [key, value] of Object.entries(annotations)) {
+    requireQualifiedKey(prop, 'annotation', key);
+    if (typeof value !== 'string') throw new Error(`${prop}['${key}'] must be a string; got ${typeof value}`);
+  }
+  return annotations;
+}
+
+/**
+ * Namespaces every cluster has and shares with the system: a construct that creates its namespace must not claim one,
+ * since the Namespace it emits would relabel the existing one (and, with Pod Security labels, refuse other pods there).
+ */
+export const sharedNamespaces: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Throws when `namespace` is a shared one that `createProp` would relabel. */
+export function requireOwnNamespace(prop: string, namespace: string, createProp: string): string {
+  if (sharedNamespaces.includes(namespace)) {
+    throw new Error(`${prop} '${namespace}' is shared with the system, and ${createProp} (on by default) would relabel it to enforce Pod Security "restricted" on every pod in it: choose a namespace of its own, or set ${createProp}: false`);
+  }
+  return namespace;
 }
 
 /**

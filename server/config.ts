@@ -52,6 +52,11 @@ export interface Config {
 export const MAX_SIZE_HARD_CAP = 65536;
 /** The longest `--shutdown-delay`: far above any sensible grace period, it only catches typos like 5000. */
 export const SHUTDOWN_DELAY_CAP = 300;
+/**
+ * Seconds in-flight requests get to finish after SIGTERM's shutdown delay, before connections are cut. Not a flag:
+ * the pod's grace period must cover the delay plus this, and KeyServerApp checks it against this one figure.
+ */
+export const DRAIN_TIMEOUT = 10;
 /** The longest `--fault-latency`, in seconds. */
 export const FAULT_LATENCY_CAP = 60;
 /** The highest `--rate-limit` and `--rate-limit-burst`: anything above is no limit at all on one process. */

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import { createAuthenticator, type Authenticator } from './auth';
-import { defaultRateLimitBurst, type Config } from './config';
+import { defaultRateLimitBurst, DRAIN_TIMEOUT, type Config } from './config';
 import { createRandomPool } from './keys';
 import { createListener, DEFAULT_LIMITS, type Listener, type ServerLimits } from './listener';
 import { silentLogger, type Logger } from './logger';
@@ -27,7 +27,7 @@ export interface KeyServerOptions {
   readonly logger?: Logger;
   /** Slow-client limits; unset fields keep {@link DEFAULT_LIMITS}. */
   readonly limits?: Partial<ServerLimits>;
-  /** Seconds in-flight requests get to finish after the listeners close, before connections are cut. @default 10 */
+  /** Seconds in-flight requests get to finish after the listeners close, before connections are cut. @default DRAIN_TIMEOUT (10) */
   readonly drainTimeout?: number;
   /** Seconds between polls of the certificate files, behind the file watch. @default 30 */
   readonly certificatePollInterval?: number;
@@ -86,7 +86,7 @@ const IPV4_ANY = '0.0.0.0';
 export function createKeyServer(config: Config, options: KeyServerOptions = {}): KeyServer {
   const logger = options.logger ?? silentLogger;
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const drainTimeoutMs = (options.drainTimeout ?? 10) * 1000;
+  const drainTimeoutMs = (options.drainTimeout ?? DRAIN_TIMEOUT) * 1000;
   let certificate = config.tls === undefined ? undefined : readCertificatePair(config.tls);
   let state: ServerState = 'starting';
 

@@ -130,8 +130,9 @@ export class ImportedKeyServer extends Construct implements IKeyServer {
     this.caSecret = { name: requireDnsSubdomain('caSecret.name', caSecret.name), key: caSecret.key };
     this.tlsServerName = requireDnsSubdomain('tlsServerName', attributes.tlsServerName ?? tlsServerName(this.serviceName, this.namespace));
     this.containerLimits = attributes.containerLimits ?? defaultContainerLimits;
-    if (!(this.containerLimits.cpuCores > 0) || !(this.containerLimits.memoryBytes > 0)) {
-      throw new Error(`containerLimits must be positive; got ${this.containerLimits.cpuCores} cores and ${this.containerLimits.memoryBytes} bytes`);
+    const { cpuCores, memoryBytes } = this.containerLimits;
+    if (!(cpuCores > 0 && Number.isFinite(cpuCores)) || !(memoryBytes > 0 && Number.isFinite(memoryBytes))) {
+      throw new Error(`containerLimits must be positive and finite; got ${this.containerLimits.cpuCores} cores and ${this.containerLimits.memoryBytes} bytes`);
     }
     this.isolatedByNetworkPolicy = attributes.isolatedByNetworkPolicy ?? false;
   }

@@ -1,10 +1,13 @@
 // The optional Ingress that routes an external host name to the key server's https port.
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import { requireDnsSubdomain } from '../validation';
+import { requireAnnotations, requireDnsSubdomain } from '../validation';
 import type { WorkloadObjectMetadata } from '../workload';
 
-/** An Ingress for access from outside the cluster. */
+/**
+ * An Ingress for access from outside the cluster. With `allowedClients`, list the ingress controller's pods among
+ * them: the NetworkPolicy admits nothing else to the https port, the controller included.
+ */
 export interface KeyServerIngressProps {
   /** The external host name, e.g. `keys.example.com`. */
   readonly host: string;
@@ -31,9 +34,11 @@ export function addIngress(
   scope: Construct, ingress: KeyServerIngressProps, service: kplus.Service, port: number, metadata: WorkloadObjectMetadata,
 ): kplus.Ingress {
   const host = requireDnsSubdomain('ingress.host', ingress.host);
+  const annotations = ingress.annotations === undefined ? undefined : requireAnnotations('ingress.annotations', ingress.annotations);
+  const className = ingress.className === undefined ? undefined : requireDnsSubdomain('ingress.className', ingress.className);
   const result = new kplus.Ingress(scope, 'ingress', {
-    metadata: { ...metadata, annotations: ingress.annotations },
-    className: ingress.className,
+    metadata: { ...metadata, annotations },
+    className,
     rules: [{
       host, path: '/', pathType: kplus.HttpIngressPathType.PREFIX,
       backend: kplus.IngressBackend.fromService(service, { port }),

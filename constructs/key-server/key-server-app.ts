@@ -6,7 +6,7 @@ import { DisruptionBudget } from '../disruption-budget';
 import { formatImageReference } from '../images';
 import type { NamedPortNetworkPolicy, PeerSelector } from '../network-policy';
 import type { SecretKeyReference } from '../secrets';
-import { refuseReplacedProps, requireDnsLabel, requireDnsSubdomain, requireLabelValue } from '../validation';
+import { refuseReplacedProps, requireDnsLabel, requireDnsSubdomain, requireLabelValue, requireOwnNamespace } from '../validation';
 import { HardenedWorkload } from '../workload';
 import {
   authTokenFile, KeyServerAccessControlProps, KeyServerRateLimitProps, rateLimitSettings, validatedAccessControl,
@@ -35,7 +35,7 @@ export interface KeyServerAppProps {
    */
   readonly name?: string;
   /**
-   * Namespace of every object.
+   * Namespace of every object. With `createNamespace`, a namespace of its own: `default` and `kube-*` are refused.
    * @default 'key-server'
    */
   readonly namespace?: string;
@@ -115,7 +115,7 @@ export interface KeyServerAppProps {
    */
   readonly shutdownDelay?: Duration;
   /**
-   * Time Kubernetes waits after SIGTERM before SIGKILL; must exceed `shutdownDelay`.
+   * Time Kubernetes waits after SIGTERM before SIGKILL; must exceed `shutdownDelay` plus the server's 10 s drain.
    * @default - `shutdownDelay` plus 25 seconds: the server then drains connections for up to 10 s, with margin
    */
   readonly terminationGracePeriod?: Duration;
@@ -146,7 +146,8 @@ export interface KeyServerAppProps {
    */
   readonly clusterDomain?: string;
   /**
-   * Clients allowed to reach the `https` port; at least one when given (leave it out to admit any source).
+   * Clients allowed to reach the `https` port; at least one when given (leave it out to admit any source). With an
+   * `ingress`, include the ingress controller's pods: nothing else is admitted, the controller included.
    * @default - any source
    */
   readonly allowedClients?: PeerSelector[];
@@ -290,7 +291,10 @@ export class KeyServerApp extends Construct implements IKeyServer {
       name: this.name, namespace: this.namespace, labels: this.labels, selectorLabels: this.selectorLabels, user: nobody,
     });
 
-    if (props.createNamespace ?? true) this.namespaceResource = this.addNamespace();
+    if (props.createNamespace ?? true) {
+      requireOwnNamespace('namespace', this.namespace, 'createNamespace');
+      this.namespaceResource = this.addNamespace();
+    }
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', { metadata: workload.metadata(), automountToken: false });
 

@@ -1,6 +1,7 @@
 // Checks of KeyServerApp's props that Kubernetes, not the server, constrains (image, container ports, address, grace
 // period), each throwing an Error that names the prop; what the server constrains, its own parser checks (args.ts).
 import { Duration } from 'cdk8s';
+import { DRAIN_TIMEOUT } from '../../server/config';
 import { defaultImage, formatImageReference, ImageReference, parseImageReference, requireImageTag } from '../images';
 import { requireLabelValue, requirePort } from '../validation';
 
@@ -40,15 +41,17 @@ export function validatedHost(host: string): string {
 }
 
 /**
- * The grace period in whole seconds (as Kubernetes counts it) above the shutdown delay (which the server's parser has
- * checked): by default the delay plus 25 seconds, in which the server drains connections for up to 10 s, with margin.
+ * The grace period in whole seconds (as Kubernetes counts it), longer than the shutdown delay (which the server's
+ * parser has checked) plus the server's drain: a shorter one SIGKILLs the requests the drain would have finished.
+ * By default the delay plus 25 seconds: the drain's 10 s, with margin.
  */
 export function validatedGracePeriod(shutdownDelay: Duration, gracePeriod: Duration | undefined): Duration {
   const delayMs = shutdownDelay.toMilliseconds();
   const terminationGracePeriod = gracePeriod ?? Duration.seconds(Math.ceil(delayMs / 1000) + 25);
   const graceSeconds = terminationGracePeriod.toSeconds({ integral: false });
-  if (!Number.isInteger(graceSeconds) || graceSeconds * 1000 <= delayMs) {
-    throw new Error(`terminationGracePeriod must be a whole number of seconds above shutdownDelay (${delayMs / 1000} s); got ${graceSeconds} s`);
+  const neededMs = delayMs + DRAIN_TIMEOUT * 1000;
+  if (!Number.isInteger(graceSeconds) || graceSeconds * 1000 <= neededMs) {
+    throw new Error(`terminationGracePeriod must be a whole number of seconds above shutdownDelay (${delayMs / 1000} s) plus the server's drain (${DRAIN_TIMEOUT} s), so above ${neededMs / 1000} s; got ${graceSeconds} s`);
   }
   return terminationGracePeriod;
 }

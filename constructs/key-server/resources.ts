@@ -74,6 +74,16 @@ export function validatedResources(resources: kplus.ContainerResources): kplus.C
   if (cpu?.request === undefined || cpu.limit === undefined || memory?.request === undefined || memory.limit === undefined) {
     throw new Error('resources must set cpu.request, cpu.limit, memory.request and memory.limit');
   }
+  for (const [prop, amount] of [['resources.cpu.request', cpu.request], ['resources.cpu.limit', cpu.limit]] as const) {
+    const cores = cpuCores(amount);
+    // Kubernetes keeps a thousandth of a core at most; less, and a request rounds to nothing.
+    if (!Number.isFinite(cores) || cores < 0.001) throw new Error(`${prop} must be at least 1m (a thousandth of a core); got ${amount.amount}`);
+  }
+  for (const [prop, size] of [['resources.memory.request', memory.request], ['resources.memory.limit', memory.limit]] as const) {
+    const mebibytes = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+    // Whole MiB: the manifest writes `<n>Mi`, and V8's heap ceiling is derived in MiB.
+    if (!Number.isInteger(mebibytes) || mebibytes < 1) throw new Error(`${prop} must be a whole number of MiB, at least 1; got ${mebibytes}Mi`);
+  }
   if (cpuCores(cpu.request) > cpuCores(cpu.limit)) {
     throw new Error(`resources.cpu.request (${cpu.request.amount}) must not exceed resources.cpu.limit (${cpu.limit.amount})`);
   }

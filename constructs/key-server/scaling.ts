@@ -4,6 +4,9 @@ import type { Construct } from 'constructs';
 import { requireInteger } from '../validation';
 import type { WorkloadObjectMetadata } from '../workload';
 
+/** Replica counts are 32-bit integers in Kubernetes' API: a larger one wraps around and the API server refuses it. */
+const largestReplicaCount = 2_147_483_647;
+
 /** Horizontal pod autoscaling (`autoscaling/v2`). */
 export interface KeyServerAutoscalingProps {
   /**
@@ -70,12 +73,12 @@ export function resolveScaling(prop: string, scaling: unknown): ResolvedScaling 
     throw new Error(`${prop} must be KeyServerScaling.autoscale(...) or KeyServerScaling.fixedReplicas(n); got ${JSON.stringify(scaling)}`);
   }
   if (scaling.autoscaling === undefined) {
-    const replicas = requireInteger(`${prop}.replicas`, scaling.replicas!, 0);
+    const replicas = requireInteger(`${prop}.replicas`, scaling.replicas!, 0, largestReplicaCount);
     return { fixedReplicas: replicas, mostPods: replicas };
   }
   const autoscaling = scaling.autoscaling;
-  const minReplicas = requireInteger(`${prop}.minReplicas`, autoscaling.minReplicas ?? 2, 1);
-  const maxReplicas = requireInteger(`${prop}.maxReplicas`, autoscaling.maxReplicas ?? Math.max(10, minReplicas), 1);
+  const minReplicas = requireInteger(`${prop}.minReplicas`, autoscaling.minReplicas ?? 2, 1, largestReplicaCount);
+  const maxReplicas = requireInteger(`${prop}.maxReplicas`, autoscaling.maxReplicas ?? Math.max(10, minReplicas), 1, largestReplicaCount);
   if (minReplicas > maxReplicas) {
     throw new Error(`${prop}.minReplicas (${minReplicas}) must not exceed ${prop}.maxReplicas (${maxReplicas})`);
   }

@@ -38,9 +38,37 @@ export function scrapeSelector(target: MonitoredKeyServer, ...extra: string[]): 
 }
 
 /**
- * Matchers for the key server's pods in kube-state-metrics and cAdvisor series, whose `job` is theirs, not ours.
- * Deployment pods are named `<deployment>-<replicaset hash>-<pod hash>`.
+ * Longest `generateName` prefix the API server keeps: it cuts a longer one to leave room for the five random
+ * characters it appends within a name's 63 (`maxGeneratedNameLength` in k8s.io/apiserver).
  */
+const longestGeneratedNamePrefix = 58;
+
+/** Characters of a pod-template hash and of a generated name's suffix. */
+const nameCharacters = '[a-z0-9]';
+
+/**
+ * A regular expression (Prometheus anchors it; its syntax and JavaScript's agree on it) matching the names of the pods of
+ * Deployment `deployment`: the Deployment controller names a ReplicaSet `<deployment>-<hash>` (up to 10 characters of
+ * hash) and the ReplicaSet's pods `<replicaset>-<5 random>`, through `generateName`, which the API server cuts to 58
+ * characters. Up to 46 characters of Deployment name the whole shape survives, and no other Deployment's pods match;
+ * past that only a prefix is fixed, which the pods of a Deployment whose name extends this one's share.
+ */
+export function podNamePattern(deployment: string): string {
+  const generateName = `${deployment}-`;
+  const escaped = (literal: string) => literal.replace(/\./g, '\\.');
+  if (generateName.length + 10 + 1 <= longestGeneratedNamePrefix) {
+    return `${escaped(generateName)}${nameCharacters}+-${nameCharacters}+`;
+  }
+  if (generateName.length < longestGeneratedNamePrefix) {
+    // `<deployment>-` whole, then the part of `<hash>-` that was kept and the random suffix, which cannot be told apart.
+    return `${escaped(generateName)}[-a-z0-9]+`;
+  }
+  return `${escaped(generateName.slice(0, longestGeneratedNamePrefix))}${nameCharacters}{5}`;
+}
+
+/** Matchers for the key server's pods in kube-state-metrics and cAdvisor series, whose `job` is theirs, not ours. */
 export function podSelector(target: MonitoredKeyServer, ...extra: string[]): string {
-  return `{${[`namespace="${target.namespace}"`, `pod=~"${target.deployment}-[a-z0-9]+-[a-z0-9]+"`, ...extra].join(',')}}`;
+  // Inside a PromQL string a backslash is written twice.
+  const pattern = podNamePattern(target.deployment).replace(/\\/g, '\\\\');
+  return `{${[`namespace="${target.namespace}"`, `pod=~"${pattern}"`, ...extra].join(',')}}`;
 }

@@ -234,8 +234,8 @@ function resolveOptions(options: KeyServerRuleOptions): ResolvedRuleOptions {
     throw new Error(`minimumRequests must be a whole number of requests, at least 1, got ${resolved.minimumRequests}`);
   }
   const { cpuCores, memoryBytes } = resolved.containerLimits;
-  if (!(cpuCores > 0) || !(memoryBytes > 0)) {
-    throw new Error(`containerLimits must be positive, got ${cpuCores} cores and ${memoryBytes} bytes`);
+  if (!(cpuCores > 0 && Number.isFinite(cpuCores)) || !(memoryBytes > 0 && Number.isFinite(memoryBytes))) {
+    throw new Error(`containerLimits must be positive and finite, got ${cpuCores} cores and ${memoryBytes} bytes`);
   }
   for (const source of resolved.availableSources) {
     if (!metricSources.includes(source)) throw new Error(`availableSources has an unknown source '${source}' (known: ${metricSources.join(', ')})`);

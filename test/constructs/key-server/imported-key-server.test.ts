@@ -109,6 +109,7 @@ describe('KeyServerApp.fromAttributes', () => {
     ['a relative metrics path', { metricsPath: 'metrics' }, /^metricsPath must be an absolute path/],
     ['a CA Secret name that is no DNS name', { caSecret: { name: 'CA!', key: 'ca.crt' } }, /^caSecret.name must be a DNS subdomain/],
     ['limits of zero', { containerLimits: { cpuCores: 0, memoryBytes: 1 } }, /^containerLimits must be positive/],
+    ['limits without end', { containerLimits: { cpuCores: Infinity, memoryBytes: 1 } }, /^containerLimits must be positive and finite; got Infinity cores/],
   ])('refuses %s, naming the attribute', (_, attributes, message) => {
     expect(() => KeyServerApp.fromAttributes(Testing.chart(), 'keys', attributes)).toThrow(message);
   });

@@ -2,9 +2,11 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DisruptionBudget, IssuerKind, KeyServerApp, KeyServerAppProps, KeyServerScaling } from '../../../constructs';
+import { defaultKeyServerResources } from '../../../constructs/key-server/resources';
 import { synthesize } from '../helpers/synth';
 
 const build = (props: KeyServerAppProps) => () => synthesize((scope) => new KeyServerApp(scope, 'keys', props));
+const withCpu = (request: kplus.Cpu, limit: kplus.Cpu): kplus.ContainerResources => ({ ...defaultKeyServerResources, cpu: { request, limit } });
 
 describe('KeyServerApp props validation', () => {
   // What the server constrains (sizes, ports, delays, rates) is checked by its own parser (args.ts) and named by prop.
@@ -28,7 +30,8 @@ describe('KeyServerApp props validation', () => {
     ['image on Docker Hub written without its registry', { image: 'example/key-server' }, /^image must be .*it names no registry/],
     ['a digest that is not sha256', { imageDigest: 'md5:abc' }, /^imageDigest must be .*a digest is sha256:/],
     ['a memory limit below 128Mi', { resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(200) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(96) } } }, /^resources.memory.limit must be at least 128Mi .*got 96Mi$/],
-    ['grace period not above the shutdown delay', { shutdownDelay: Duration.seconds(10), terminationGracePeriod: Duration.seconds(10) }, /^terminationGracePeriod must be a whole number of seconds above shutdownDelay \(10 s\)/],
+    ['grace period not above the shutdown delay', { shutdownDelay: Duration.seconds(10), terminationGracePeriod: Duration.seconds(10) }, /^terminationGracePeriod must be a whole number of seconds above shutdownDelay \(10 s\) plus the server's drain \(10 s\), so above 20 s; got 10 s$/],
+    ['grace period that cuts the drain short', { shutdownDelay: Duration.seconds(5), terminationGracePeriod: Duration.seconds(15) }, /^terminationGracePeriod must be .* so above 15 s; got 15 s$/],
     ['shutdown delay above the server limit', { shutdownDelay: Duration.minutes(6) }, /^shutdownDelay must be a number from 0 to 300, got "360" \(the server's --shutdown-delay\)$/],
     ['resources without memory', { resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(200) } } }, /^resources must set cpu.request, cpu.limit, memory.request and memory.limit$/],
     ['CPU request above its limit', { resources: { cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) } } }, /^resources.cpu.request \(1\) must not exceed resources.cpu.limit \(500m\)$/],
@@ -47,11 +50,23 @@ describe('KeyServerApp props validation', () => {
     ['unknown egress policy', { egress: 'all' as never }, /^egress must be one of 'none', 'dns'; got 'all'$/],
     ['invalid Prometheus label value', { prometheusSelector: { podLabels: { app: 'bad value' } } }, /^prometheusSelector.podLabels\['app'\] must be usable as a label value/],
     ['an empty client list, which Kubernetes would read as every source', { allowedClients: [] }, /^allowedClients must list at least one client; leave it out to admit any source$/],
-    ['invalid client label key', { allowedClients: [{ podLabels: { 'bad key!': 'x' } }] }, /^allowedClients\[0\].podLabels has an invalid label key 'bad key!'$/],
+    ['invalid client label key', { allowedClients: [{ podLabels: { 'bad key!': 'x' } }] }, /^allowedClients\[0\].podLabels has an invalid label key 'bad key!' \(/],
     ['non-DNS ingress host', { ingress: { host: 'Keys Example' } }, /^ingress.host must be a DNS subdomain/],
     ['non-DNS cluster domain', { clusterDomain: 'cluster_local' }, /^clusterDomain must be a DNS subdomain/],
+    ['non-DNS ingress class', { ingress: { host: 'keys.example.com', className: 'Bad Class' } }, /^ingress.className must be a DNS subdomain/],
+    ['an ingress annotation key with a space', { ingress: { host: 'keys.example.com', annotations: { 'bad key!': 'x' } } }, /^ingress.annotations has an invalid annotation key 'bad key!'/],
+    ['a namespace the system shares', { namespace: 'kube-system' }, /^namespace 'kube-system' is shared with the system, and createNamespace .* or set createNamespace: false$/],
+    ['the default namespace', { namespace: 'default' }, /^namespace 'default' is shared with the system/],
+    ['a negative CPU request', { resources: withCpu(kplus.Cpu.millis(-5), kplus.Cpu.units(1)) }, /^resources.cpu.request must be at least 1m .*; got -5m$/],
+    ['a CPU limit that is not a number', { resources: withCpu(kplus.Cpu.millis(100), kplus.Cpu.millis(NaN)) }, /^resources.cpu.limit must be at least 1m .*; got NaNm$/],
+    ['a memory limit in part of a MiB', { resources: { ...defaultKeyServerResources, memory: { request: Size.mebibytes(96), limit: Size.kibibytes(200_000) } } }, /^resources.memory.limit must be a whole number of MiB, at least 1; got 195.3125Mi$/],
+    ['more replicas than Kubernetes counts', { scaling: KeyServerScaling.autoscale({ maxReplicas: 1e12 }) }, /^scaling.maxReplicas must be an integer between 1 and 2147483647; got 1000000000000$/],
   ])('refuses %s', (_, props, message) => {
     expect(build(props)).toThrow(message);
+  });
+
+  test('accepts a shared namespace it does not create', () => {
+    expect(build({ namespace: 'default', createNamespace: false })).not.toThrow();
   });
 
   test('accepts the boundary values', () => {

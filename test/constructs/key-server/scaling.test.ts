@@ -32,9 +32,9 @@ describe('KeyServerApp scaling', () => {
   });
 
   test.each<[string, KeyServerAppProps, RegExp]>([
-    ['negative replicas', { scaling: KeyServerScaling.fixedReplicas(-1) }, /^scaling.replicas must be an integer >= 0; got -1$/],
+    ['negative replicas', { scaling: KeyServerScaling.fixedReplicas(-1) }, /^scaling.replicas must be an integer between 0 and 2147483647; got -1$/],
     ['fractional replicas', { scaling: KeyServerScaling.fixedReplicas(1.5) }, /^scaling.replicas must be an integer/],
-    ['a minimum of zero pods with autoscaling', { scaling: KeyServerScaling.autoscale({ minReplicas: 0 }) }, /^scaling.minReplicas must be an integer >= 1; got 0$/],
+    ['a minimum of zero pods with autoscaling', { scaling: KeyServerScaling.autoscale({ minReplicas: 0 }) }, /^scaling.minReplicas must be an integer between 1 and 2147483647; got 0$/],
     ['autoscaling min above max', { scaling: KeyServerScaling.autoscale({ minReplicas: 5, maxReplicas: 3 }) }, /^scaling.minReplicas \(5\) must not exceed scaling.maxReplicas \(3\)$/],
     ['CPU target above 100 %', { scaling: KeyServerScaling.autoscale({ cpuUtilization: 150 }) }, /^scaling.cpuUtilization must be an integer between 1 and 100/],
     ['memory target of 0', { scaling: KeyServerScaling.autoscale({ memoryUtilization: 0 }) }, /^scaling.memoryUtilization must be/],

@@ -38,7 +38,7 @@ describe('OperatorMonitoring', () => {
 
   test.each<[string, Options, RegExp]>([
     ['a release label that is no label value', { prometheusSelectorLabels: { release: 'my release' } }, /^prometheusSelectorLabels\['release'\] must be usable as a label value/],
-    ['a dashboard label key that is no label key', { dashboardLabels: { 'bad key!': '1' } }, /^dashboardLabels has an invalid label key 'bad key!'$/],
+    ['a dashboard label key that is no label key', { dashboardLabels: { 'bad key!': '1' } }, /^dashboardLabels has an invalid label key 'bad key!' \(an optional DNS-subdomain prefix/],
     ['a dashboard namespace that is no DNS label', { dashboardNamespace: 'Grafana' }, /^dashboardNamespace must be a DNS label/],
     ['a scrape timeout as long as the interval', { scrapeTimeout: Duration.seconds(15) }, /^scrapeTimeout \(15s\) must be shorter than scrapeInterval \(15s\)$/],
   ])('refuses %s, naming the prop', (_, options, message) => {
