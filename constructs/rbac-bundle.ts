@@ -15,7 +15,7 @@ export class DiscoveryScope {
     return new DiscoveryScope([...names]);
   }
 
-  /** One ClusterRole over every namespace, which also reads nodes, node metrics (the kubelets' cAdvisor), ingresses and `/metrics`. */
+  /** One ClusterRole over every namespace, which also reads nodes and node metrics (the kubelets' cAdvisor). */
   public static cluster(): DiscoveryScope {
     return new DiscoveryScope(undefined);
   }
@@ -50,7 +50,8 @@ export interface RbacBundleProps {
   /** Namespace of the ServiceAccount; the Roles go into the namespaces of `scope`. */
   readonly namespace: string;
   /**
-   * Name of the ServiceAccount, Role(s)/ClusterRole and binding(s).
+   * Name of the ServiceAccount, Role(s) and RoleBinding(s). The ClusterRole and its binding, whose names every
+   * namespace shares, are `<namespace>-<name>`, so two scrapers in two namespaces never take each other's.
    * @default 'metrics-scraper'
    */
   readonly name?: string;
@@ -77,8 +78,9 @@ function discoveryResources(): kplus.ApiResource[] {
 }
 
 /**
- * A ServiceAccount bound to get/list/watch on pods, services and endpointslices; cluster-wide also nodes,
- * nodes/metrics, ingresses and the non-resource URL /metrics. No write verb, no Secrets.
+ * A ServiceAccount bound to get/list/watch on pods, services and endpointslices; cluster-wide also nodes and
+ * nodes/metrics, which node discovery and the kubelets' cAdvisor need. No write verb, no Secrets, and nothing the
+ * standalone Prometheus's jobs do not use (no ingresses, no API server `/metrics`).
  */
 export class RbacBundle extends Construct {
   public readonly serviceAccount: kplus.ServiceAccount;
@@ -115,14 +117,13 @@ export class RbacBundle extends Construct {
     });
 
     if (this.watchedNamespaces === undefined) {
-      this.clusterRole = new kplus.ClusterRole(this, 'cluster-role', { metadata: { name, labels } });
+      const clusterName = requireDnsSubdomain('namespace and name', `${namespace}-${name}`);
+      this.clusterRole = new kplus.ClusterRole(this, 'cluster-role', { metadata: { name: clusterName, labels } });
       this.clusterRole.allow(readVerbs,
         ...discoveryResources(),
         kplus.ApiResource.NODES,
-        kplus.ApiResource.custom({ apiGroup: '', resourceType: 'nodes/metrics' }),
-        kplus.ApiResource.INGRESSES);
-      this.clusterRole.allow(['get'], kplus.NonApiResource.of('/metrics'));
-      const binding = new kplus.ClusterRoleBinding(this, 'cluster-role-binding', { metadata: { name, labels }, role: this.clusterRole });
+        kplus.ApiResource.custom({ apiGroup: '', resourceType: 'nodes/metrics' }));
+      const binding = new kplus.ClusterRoleBinding(this, 'cluster-role-binding', { metadata: { name: clusterName, labels }, role: this.clusterRole });
       binding.addSubjects(this.serviceAccount);
       return;
     }

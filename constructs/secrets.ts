@@ -10,6 +10,14 @@ export interface SecretKeyReference {
   readonly key: string;
 }
 
+/** Throws unless `key` can be a key of a Secret's data: letters, digits, `-`, `_` and `.`, at most 253 characters. */
+export function requireSecretKey(prop: string, key: string): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 253 || !/^[-._a-zA-Z0-9]+$/.test(key) || key === '.' || key === '..') {
+    throw new Error(`${prop} must be a Secret key (letters, digits, '-', '_' and '.', at most 253 characters); got ${JSON.stringify(key)}`);
+  }
+  return key;
+}
+
 /**
  * Mode of every file of a mounted Secret: 0440, owner and group may read, others nothing (Kubernetes' default is
  * 0644). The kubelet gives the files the pod's `fsGroup`, which every workload here sets to its own user's group.

@@ -77,8 +77,9 @@ export interface StandaloneModeProps {
    */
   readonly kubeStateMetrics?: boolean;
   /**
-   * Namespaces Prometheus discovers targets in with `rbacMode: 'namespaced'`; add the one running kube-state-metrics.
-   * @default - the monitoring and key server namespaces
+   * Namespaces Prometheus discovers targets in with `rbacMode: 'namespaced'`, besides the monitoring and key server
+   * namespaces, which it always discovers: e.g. the one running kube-state-metrics.
+   * @default - only the monitoring and key server namespaces
    */
   readonly watchedNamespaces?: string[];
   /**

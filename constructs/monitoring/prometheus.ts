@@ -4,7 +4,8 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { defaultImage, formatImageReference, parseImageReference } from '../images';
-import { SecretKeyReference, secretVolume } from '../secrets';
+import { requireSecretKey, SecretKeyReference, secretVolume } from '../secrets';
+import { requireDnsSubdomain } from '../validation';
 import { HardenedWorkload, sizeQuantity } from '../workload';
 import { monitoringProbeTimeout } from './probe-timing';
 import { PrometheusConfig, prometheusPaths, remoteWriteCredentialsFile, RemoteWriteTarget } from './prometheus-config';
@@ -155,13 +156,21 @@ export class StandalonePrometheus extends Construct {
         name: 'key-server-ca', items: { [props.keyServerCa.key]: { path: caFile } },
       }), { readOnly: true });
     }
+    // One volume per Secret, holding every key a remote-write target reads from it: targets sharing a Secret would
+    // otherwise mount two volumes at one path, which the API server refuses.
+    const keysBySecret = new Map<string, Set<string>>();
     for (const [index, target] of props.remoteWrite.entries()) {
       if (!target.bearerTokenSecret) continue;
-      const { name: secretName, key } = target.bearerTokenSecret;
-      const file = remoteWriteCredentialsFile(target.bearerTokenSecret);
+      const { name, key } = target.bearerTokenSecret;
+      requireDnsSubdomain(`remoteWrite[${index}].bearerTokenSecret.name`, name);
+      requireSecretKey(`remoteWrite[${index}].bearerTokenSecret.key`, key);
+      keysBySecret.set(name, (keysBySecret.get(name) ?? new Set<string>()).add(key));
+    }
+    for (const [index, [secretName, keys]] of [...keysBySecret].entries()) {
       const secret = kplus.Secret.fromSecretName(this, `remote-write-secret-${index}`, secretName);
+      const file = remoteWriteCredentialsFile({ name: secretName, key: [...keys][0] });
       container.mount(file.slice(0, file.lastIndexOf('/')), secretVolume(this, `remote-write-volume-${index}`, secret, {
-        name: `remote-write-${index}`, items: { [key]: { path: key } },
+        name: `remote-write-${index}`, items: Object.fromEntries([...keys].map((key) => [key, { path: key }])),
       }), { readOnly: true });
     }
     workload.addVolumeClaim(this.statefulSet, { name: 'data', mountPath: prometheusPaths.data, storage: storageQuantity, storageClassName: props.storageClassName });

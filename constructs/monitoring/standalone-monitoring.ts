@@ -3,8 +3,8 @@
 import type { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { defaultImage, formatImageReference, ImageName, ImageReference, imageVersionLabel, parseImageReference } from '../images';
-import { DiscoveryScope, RbacBundle } from '../rbac-bundle';
-import { requireDnsLabel } from '../validation';
+import { DiscoveryScope, RbacBundle, validatedScope } from '../rbac-bundle';
+import { requireDnsLabel, requireDnsSubdomain } from '../validation';
 import { StandaloneAlertmanager } from './alertmanager';
 import type { GrafanaDashboard } from './dashboards/key-server-dashboards';
 import { StandaloneGrafana } from './grafana';
@@ -37,7 +37,8 @@ export interface StandaloneMonitoringProps extends KeyServerMonitoringProps {
   /**
    * What Prometheus may discover: pods, Services and EndpointSlices in chosen namespaces, or the whole cluster, where
    * it also scrapes the kubelets' cAdvisor metrics (for your own dashboards: the key server's CPU and memory alerts
-   * read its own process metrics). Add the namespace running kube-state-metrics when you have one.
+   * read its own process metrics). Namespaces given are added to the monitoring and key server namespaces, which
+   * Prometheus always discovers: add the one running kube-state-metrics when you have one.
    * @default - DiscoveryScope.namespaces([the monitoring namespace, the key server's namespace])
    */
   readonly discovery?: DiscoveryScope;
@@ -142,6 +143,8 @@ export class StandaloneMonitoring extends Construct {
       labels: monitoringLabels(keyServer, name, `${keyServer.name}-${name}`, imageVersionLabel(images[name])),
       selectorLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': `${keyServer.name}-${name}` },
     });
+    const storageClassName = props.storageClassName === undefined ? undefined : requireDnsSubdomain('storageClassName', props.storageClassName);
+    const grafanaAdminSecretName = props.grafanaAdminSecretName === undefined ? undefined : requireDnsSubdomain('grafanaAdminSecretName', props.grafanaAdminSecretName);
     const prometheusLabels = component('prometheus');
     const alertmanagerLabels = component('alertmanager');
     const grafanaLabels = component('grafana');
@@ -149,7 +152,7 @@ export class StandaloneMonitoring extends Construct {
     this.rbac = new RbacBundle(this, 'rbac', {
       namespace,
       name: 'prometheus',
-      scope: props.discovery ?? DiscoveryScope.namespaces([...new Set([namespace, keyServer.namespace])]),
+      scope: discoveryScope(props.discovery, [namespace, keyServer.namespace]),
       labels: prometheusLabels.labels,
     });
     this.alertmanager = new StandaloneAlertmanager(this, 'alertmanager', {
@@ -158,7 +161,7 @@ export class StandaloneMonitoring extends Construct {
       alertSenderLabels: prometheusLabels.selectorLabels,
       existingConfigSecretName: props.alertmanagerConfigSecretName,
       image: formatImageReference(images.alertmanager),
-      storageClassName: props.storageClassName,
+      storageClassName,
     });
     this.prometheusConfig = standalonePrometheusConfig({
       target: this.target,
@@ -187,7 +190,7 @@ export class StandaloneMonitoring extends Construct {
       image: formatImageReference(images.prometheus),
       retention: props.retention,
       storageSize: props.storageSize,
-      storageClassName: props.storageClassName,
+      storageClassName,
     });
     this.grafana = new StandaloneGrafana(this, 'grafana', {
       namespace,
@@ -195,7 +198,7 @@ export class StandaloneMonitoring extends Construct {
       prometheusUrl: this.prometheus.url,
       scrapeInterval: plan.scrape.interval,
       dashboards: this.dashboards,
-      adminSecretName: props.grafanaAdminSecretName,
+      adminSecretName: grafanaAdminSecretName,
       image: formatImageReference(images.grafana),
     });
 
@@ -204,4 +207,14 @@ export class StandaloneMonitoring extends Construct {
       podLabels: { ...prometheusLabels.selectorLabels },
     });
   }
+}
+
+/**
+ * What Prometheus discovers: the whole cluster, or the namespaces of `discovery` added to `ownNamespaces` (its own and
+ * the key server's), without which it would find neither the key server nor itself.
+ */
+function discoveryScope(discovery: DiscoveryScope | undefined, ownNamespaces: readonly string[]): DiscoveryScope {
+  if (discovery === undefined) return DiscoveryScope.namespaces([...new Set(ownNamespaces)]);
+  const added = validatedScope('discovery', discovery);
+  return added === undefined ? discovery : DiscoveryScope.namespaces([...new Set([...ownNamespaces, ...added])]);
 }

@@ -65,18 +65,24 @@ describe('RbacBundle', () => {
     }
   });
 
-  test('cluster scope adds nodes, nodes/metrics, ingresses and the /metrics URL, bound cluster-wide', () => {
+  test('cluster scope adds nodes and nodes/metrics, nothing else, bound cluster-wide', () => {
     const { objects, bundle } = synth({ namespace: 'monitoring', scope: DiscoveryScope.cluster() });
     expect(bundle.scope.clusterWide).toBe(true);
     expect(bundle.watchedNamespaces).toBeUndefined();
     expect([...grants(objects).keys()].sort()).toEqual([
-      '/metrics', '/nodes', '/nodes/metrics', '/pods', '/services',
-      'discovery.k8s.io/endpointslices', 'networking.k8s.io/ingresses',
+      '/nodes', '/nodes/metrics', '/pods', '/services', 'discovery.k8s.io/endpointslices',
     ]);
-    expect(grants(objects).get('/metrics')).toEqual(['get']);
     const binding = only(objects, 'ClusterRoleBinding');
     expect(binding.roleRef.name).toBe(only(objects, 'ClusterRole').metadata.name);
     expect(binding.subjects[0]).toEqual(expect.objectContaining({ name: bundle.serviceAccountName, namespace: 'monitoring' }));
+  });
+
+  test('names its cluster-wide objects after its namespace too, so scrapers in two namespaces keep their own', () => {
+    const names = ['team-a', 'team-b'].map((namespace) => {
+      const { objects } = synth({ namespace, name: 'prometheus', scope: DiscoveryScope.cluster() });
+      return [only(objects, 'ClusterRole').metadata.name, only(objects, 'ClusterRoleBinding').metadata.name];
+    });
+    expect(names).toEqual([['team-a-prometheus', 'team-a-prometheus'], ['team-b-prometheus', 'team-b-prometheus']]);
   });
 
   test.each<[string, RbacBundleProps]>([

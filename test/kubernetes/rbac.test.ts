@@ -3,7 +3,10 @@
 // namespace it watches, and nothing else: no Secrets, no writes, no escalate/bind/impersonate, no other namespace.
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { readObjects, type KubeObject } from '../../scripts/common/manifests';
+import { Chart, Testing } from 'cdk8s';
+import { DiscoveryScope, KeyServerApp, StandaloneMonitoring } from '../../constructs';
+import { runbookBaseUrl } from '../../main';
+import { readObjects, toYamlStream, type KubeObject } from '../../scripts/common/manifests';
 import { serverSideApplyArgs, startControlPlane, type ControlPlane } from './helpers/control-plane';
 
 const repositoryRoot = resolve(__dirname, '..', '..');
@@ -74,7 +77,10 @@ describe('RBAC of every ServiceAccount, as a real kube-apiserver evaluates it', 
 
   /** `kubectl auth can-i` as `user`: true when the API server answers yes. */
   async function can(user: string, verb: string, resource: string, namespace: string | undefined): Promise<boolean> {
-    const result = await controlPlane.kubectl(['auth', 'can-i', verb, resource, `--as=${user}`, ...(namespace === undefined ? [] : ['-n', namespace])]);
+    // `nodes/metrics` is a subresource; kubectl would read `<resource>/<x>` as the object named x.
+    const [kind, subresource] = resource.startsWith('/') ? [resource] : resource.split('/');
+    const result = await controlPlane.kubectl(['auth', 'can-i', verb, kind, ...(subresource === undefined ? [] : [`--subresource=${subresource}`]),
+      `--as=${user}`, ...(namespace === undefined ? [] : ['-n', namespace])]);
     if (result.stdout.trim() !== 'yes' && result.stdout.trim() !== 'no') throw new Error(`can-i gave no answer: ${result.stderr}`);
     return result.stdout.trim() === 'yes';
   }
@@ -121,6 +127,33 @@ describe('RBAC of every ServiceAccount, as a real kube-apiserver evaluates it', 
       for (const scope of [foreignNamespace, 'kube-system']) if (await can(user, 'list', resource, scope)) allowed.push(`list ${resource} in ${scope}`);
     }
     expect(allowed).toEqual([]);
+  });
+
+  it('lets a cluster-wide standalone Prometheus read what its jobs discover, nodes\' metrics included, and nothing more', async () => {
+    const namespace = 'cluster-monitoring';
+    const chart = new Chart(Testing.app(), 'cluster-monitoring', { disableResourceNameHashes: true });
+    const monitoring = new StandaloneMonitoring(chart, 'monitoring', {
+      keyServer: KeyServerApp.fromAttributes(chart, 'key-server'), runbookBaseUrl, namespace,
+      caSecret: { name: 'key-server-ca', key: 'ca.crt' }, discovery: DiscoveryScope.cluster(),
+    });
+    const identity = Testing.synth(chart).filter((object) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'].includes(object.kind));
+    const applied = await controlPlane.kubectl(['apply', '-f', '-'], toYamlStream([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, ...identity]));
+    if (applied.code !== 0) throw new Error(`apply failed: ${applied.stderr}`);
+    const user = `system:serviceaccount:${namespace}:${monitoring.rbac.serviceAccountName}`;
+    const roles = monitoring.prometheusConfig.scrape_configs.flatMap((job) => (job.kubernetes_sd_configs ?? []) as Array<{ role: string }>).map((sd) => sd.role);
+    const needs = [...new Set(roles.flatMap((role) => resourcesOfRole[role]))];
+    const refused: string[] = [];
+    for (const resource of needs) {
+      for (const verb of ['get', 'list', 'watch']) if (!(await can(user, verb, resource, undefined))) refused.push(`${verb} ${resource}`);
+    }
+    // The kubelet authorizes /metrics/cadvisor as `get nodes/metrics` (its SubjectAccessReview).
+    if (!(await can(user, 'get', 'nodes/metrics', undefined))) refused.push('get nodes/metrics');
+    expect(refused).toEqual([]);
+    const beyond: string[] = [];
+    for (const [verb, resource] of [['list', 'ingresses.networking.k8s.io'], ['get', '/metrics'], ['list', 'secrets'], ['list', 'configmaps'], ['get', 'nodes/proxy']]) {
+      if (await can(user, verb, resource, undefined)) beyond.push(`${verb} ${resource}`);
+    }
+    expect(beyond).toEqual([]);
   });
 
   /** The resource rows of `kubectl auth can-i --list` as `user` in `namespace`: [resource, ..., verbs]. */

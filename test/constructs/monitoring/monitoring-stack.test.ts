@@ -338,7 +338,7 @@ describe('MonitoringStack standalone options', () => {
         grafanaAdminSecretName: 'ops-grafana',
       },
     });
-    expect(only(objects, 'ClusterRole', 'prometheus').rules.every((rule: any) => rule.verbs.every((verb: string) => ['get', 'list', 'watch'].includes(verb)))).toBe(true);
+    expect(only(objects, 'ClusterRole').rules.every((rule: any) => rule.verbs.every((verb: string) => ['get', 'list', 'watch'].includes(verb)))).toBe(true);
     const config = stack.prometheusConfig!;
     expect(config.scrape_configs.map((job) => job.job_name)).toContain('kubernetes-cadvisor');
     expect(config.global.external_labels).toEqual({ cluster: 'eu-1' });

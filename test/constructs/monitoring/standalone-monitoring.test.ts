@@ -54,7 +54,7 @@ describe('StandaloneMonitoring', () => {
     const objects = synthesize((scope) => {
       monitoring = new StandaloneMonitoring(scope, 'monitoring', { keyServer: KeyServerApp.fromAttributes(scope, 'key-server'), runbookBaseUrl, discovery: DiscoveryScope.cluster() });
     });
-    expect(only(objects, 'ClusterRole', 'prometheus').metadata.name).toBe('prometheus');
+    expect(only(objects, 'ClusterRole').metadata.name).toBe('key-server-prometheus');
     expect(monitoring.prometheusConfig.scrape_configs.map((job) => job.job_name)).toContain('kubernetes-cadvisor');
     const discoveryJobs = monitoring.prometheusConfig.scrape_configs.filter((job) => job.job_name.startsWith('kubernetes-'));
     expect(discoveryJobs.flatMap((job) => job.kubernetes_sd_configs as object[])).toEqual([{ role: 'endpointslice' }, { role: 'pod' }, { role: 'node' }]);
@@ -70,13 +70,40 @@ describe('StandaloneMonitoring', () => {
     };
     expect(namespacesOf({ namespace: 'monitoring', caSecret: { name: 'ca', key: 'ca.crt' } })).toEqual(['monitoring', 'key-server']);
     expect(namespacesOf({ discovery: DiscoveryScope.namespaces(['key-server', 'kube-state-metrics']) })).toEqual(['key-server', 'kube-state-metrics']);
+    // Added to, not instead of: without the key server's namespace Prometheus could not discover it.
+    expect(namespacesOf({ discovery: DiscoveryScope.namespaces(['kube-state-metrics']) })).toEqual(['key-server', 'kube-state-metrics']);
+    expect(namespacesOf({ namespace: 'monitoring', caSecret: { name: 'ca', key: 'ca.crt' }, discovery: DiscoveryScope.namespaces(['kube-system']) }))
+      .toEqual(['monitoring', 'key-server', 'kube-system']);
+  });
+
+  test('mounts one Secret that two remote-write targets share once, with both keys, where each target reads its own', () => {
+    let monitoring!: StandaloneMonitoring;
+    const objects = synthesize((scope) => {
+      monitoring = new StandaloneMonitoring(scope, 'monitoring', {
+        keyServer: KeyServerApp.fromAttributes(scope, 'key-server'), runbookBaseUrl,
+        remoteWrite: [
+          { url: 'https://a.example.com/push', bearerTokenSecret: { name: 'rw', key: 'a' } },
+          { url: 'https://b.example.com/push', bearerTokenSecret: { name: 'rw', key: 'b' } },
+        ],
+      });
+    });
+    const spec = only(objects, 'StatefulSet', 'prometheus').spec.template.spec;
+    const volumes = spec.volumes.filter((volume: any) => volume.secret?.secretName === 'rw');
+    expect(volumes.map((volume: any) => volume.secret.items.map((item: any) => item.key))).toEqual([['a', 'b']]);
+    const mount = spec.containers[0].volumeMounts.find((m: any) => m.name === volumes[0].name);
+    const files = monitoring.prometheusConfig.remote_write!.map((entry: any) => entry.authorization.credentials_file);
+    expect(files).toEqual([`${mount.mountPath}/a`, `${mount.mountPath}/b`]);
+    expectStrictlyValid(objects);
   });
 
   test.each<[string, Options, RegExp]>([
     ['a namespace that is no DNS label', { namespace: 'Monitoring' }, /^namespace must be a DNS label/],
     ['another namespace without a CA Secret there', { namespace: 'monitoring' }, /^caSecret is required when namespace \('monitoring'\) differs from the key server's \('key-server'\)/],
-    ['a discovery scope that is no DiscoveryScope', { discovery: 'cluster' as never }, /^scope must be DiscoveryScope/],
+    ['a discovery scope that is no DiscoveryScope', { discovery: 'cluster' as never }, /^discovery must be DiscoveryScope/],
     ['an image without a registry', { images: { prometheus: 'prometheus/prometheus:v3.13.5' } }, /^images\.prometheus must be .*it names no registry/],
+    ['a storage class that is no DNS subdomain', { storageClassName: 'Bad Class' }, /^storageClassName must be a DNS subdomain/],
+    ['a Grafana admin Secret that is no DNS subdomain', { grafanaAdminSecretName: 'Bad_Name' }, /^grafanaAdminSecretName must be a DNS subdomain/],
+    ['a remote-write Secret key with a slash', { remoteWrite: [{ url: 'https://m.example.com/push', bearerTokenSecret: { name: 'rw', key: 'a/b' } }] }, /^remoteWrite\[0\]\.bearerTokenSecret\.key must be a Secret key/],
   ])('refuses %s, naming the prop', (_, options, message) => {
     expect(() => synthesize((scope) => {
       new StandaloneMonitoring(scope, 'monitoring', { keyServer: KeyServerApp.fromAttributes(scope, 'key-server'), runbookBaseUrl, ...options });
