@@ -130,7 +130,7 @@ export class StandalonePrometheus extends Construct {
       args: [
         `--config.file=${prometheusPaths.config}`,
         `--storage.tsdb.path=${prometheusPaths.data}`,
-        `--storage.tsdb.retention.time=${promDuration(retention)}`,
+        `--storage.tsdb.retention.time=${promDuration(retention, 'retention')}`,
         `--storage.tsdb.retention.size=${retentionMebibytes}MB`,
         // Prometheus 3 ships no console templates (the --web.console.* flags of 2.x pointed at them); it sets
         // GOMEMLIMIT from the memory limit by itself (--auto-gomemlimit, on by default).

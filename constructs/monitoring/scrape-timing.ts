@@ -1,7 +1,7 @@
 // How often the key server is scraped and how long a scrape may take: the defaults and the one rule between them,
 // shared by the ServiceMonitor, the standalone prometheus.yml and Grafana's rate interval.
 import { Duration } from 'cdk8s';
-import { promDuration } from './prometheus-duration';
+import { promDuration, requireWholeSeconds } from './prometheus-duration';
 
 /** Scrape interval and timeout, checked. */
 export interface ScrapeTiming {
@@ -15,6 +15,9 @@ export const defaultScrapeTiming: ScrapeTiming = { interval: Duration.seconds(15
 /** The timing with its defaults; a timeout must be shorter than the interval, or scrapes would overlap. */
 export function scrapeTiming(interval: Duration | undefined, timeout: Duration | undefined): ScrapeTiming {
   const resolved = { interval: interval ?? defaultScrapeTiming.interval, timeout: timeout ?? defaultScrapeTiming.timeout };
+  // Whole seconds: Grafana's rate interval and the rules' windows count in them.
+  requireWholeSeconds('scrapeInterval', resolved.interval);
+  requireWholeSeconds('scrapeTimeout', resolved.timeout);
   if (resolved.timeout.toMilliseconds() >= resolved.interval.toMilliseconds()) {
     throw new Error(`scrapeTimeout (${promDuration(resolved.timeout)}) must be shorter than scrapeInterval (${promDuration(resolved.interval)})`);
   }

@@ -139,6 +139,11 @@ export class StandaloneMonitoring extends Construct {
       return given === undefined ? defaultImage(name) : parseImageReference(`images.${name}`, given);
     };
     const images = { prometheus: image('prometheus'), alertmanager: image('alertmanager'), grafana: image('grafana') };
+    // Each component's instance label is `<key server>-<component>`, a label value of at most 63 characters.
+    const longestComponent = Math.max(...Object.keys(images).map((name) => name.length));
+    if (keyServer.name.length + 1 + longestComponent > 63) {
+      throw new Error(`keyServer.name ('${keyServer.name}') must be at most ${62 - longestComponent} characters for standalone monitoring: its components are labelled '<name>-alertmanager'`);
+    }
     const component = (name: keyof typeof images) => ({
       labels: monitoringLabels(keyServer, name, `${keyServer.name}-${name}`, imageVersionLabel(images[name])),
       selectorLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': `${keyServer.name}-${name}` },

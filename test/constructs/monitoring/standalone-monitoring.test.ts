@@ -1,5 +1,6 @@
 // StandaloneMonitoring on its own: what MonitoringStack's standalone mode delegates to, for any IKeyServer; the key
 // server, not the monitoring, admits its Prometheus.
+import { Duration } from 'cdk8s';
 import { DiscoveryScope, KeyServerApp, MonitoringStack, StandaloneMonitoring, StandaloneMonitoringProps } from '../../../constructs';
 import { runbookBaseUrl } from '../../../main';
 import { admits, peerIn } from '../helpers/network-policy';
@@ -76,6 +77,15 @@ describe('StandaloneMonitoring', () => {
       .toEqual(['monitoring', 'key-server', 'kube-system']);
   });
 
+  test('refuses a key server name too long for its components\' instance labels, naming the prop', () => {
+    expect(() => synthesize((scope) => {
+      new StandaloneMonitoring(scope, 'monitoring', { keyServer: KeyServerApp.fromAttributes(scope, 'key-server', { name: 'k'.repeat(51) }), runbookBaseUrl });
+    })).toThrow(/^keyServer.name \('k+'\) must be at most 50 characters for standalone monitoring/);
+    expect(() => synthesize((scope) => {
+      new StandaloneMonitoring(scope, 'monitoring', { keyServer: KeyServerApp.fromAttributes(scope, 'key-server', { name: 'k'.repeat(50) }), runbookBaseUrl });
+    })).not.toThrow();
+  });
+
   test('mounts one Secret that two remote-write targets share once, with both keys, where each target reads its own', () => {
     let monitoring!: StandaloneMonitoring;
     const objects = synthesize((scope) => {
@@ -101,6 +111,8 @@ describe('StandaloneMonitoring', () => {
     ['another namespace without a CA Secret there', { namespace: 'monitoring' }, /^caSecret is required when namespace \('monitoring'\) differs from the key server's \('key-server'\)/],
     ['a discovery scope that is no DiscoveryScope', { discovery: 'cluster' as never }, /^discovery must be DiscoveryScope/],
     ['an image without a registry', { images: { prometheus: 'prometheus/prometheus:v3.13.5' } }, /^images\.prometheus must be .*it names no registry/],
+    ['a retention in part of a second', { retention: Duration.millis(7_200_500) }, /^retention must be a positive whole number of seconds, got 7200.5 s$/],
+    ['a scrape interval in part of a second', { scrapeInterval: Duration.millis(1500), scrapeTimeout: Duration.seconds(1) }, /^scrapeInterval must be a positive whole number of seconds, got 1.5 s$/],
     ['a storage class that is no DNS subdomain', { storageClassName: 'Bad Class' }, /^storageClassName must be a DNS subdomain/],
     ['a Grafana admin Secret that is no DNS subdomain', { grafanaAdminSecretName: 'Bad_Name' }, /^grafanaAdminSecretName must be a DNS subdomain/],
     ['a remote-write Secret key with a slash', { remoteWrite: [{ url: 'https://m.example.com/push', bearerTokenSecret: { name: 'rw', key: 'a/b' } }] }, /^remoteWrite\[0\]\.bearerTokenSecret\.key must be a Secret key/],
