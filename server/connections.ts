@@ -75,8 +75,9 @@ export function sendProgress(
   return { progress: previous, timedOut: now - previous.stuckSince >= timeoutMs };
 }
 
-/** One accepted TCP connection: its send progress, and what HTTP made of it once known. */
+/** One accepted TCP connection: when it opened, its send progress, and what HTTP made of it once known. */
 interface TrackedSocket {
+  readonly openedAt: number;
   progress: SendProgress;
   http: HttpConnection | undefined;
 }
@@ -91,9 +92,10 @@ function rawSocketOf(socket: Socket): Socket {
 
 /**
  * Wires `server` so that it never holds more than `maxConnections` TCP connections. At the cap, a connection whose
- * client stopped reading, else the one idle for longest, is closed to admit the new one (see evictionCandidate): a pod
- * behind a load balancer keeps serving new clients however many idle or stuck connections others leave open. With
- * none of either the new connection is closed unanswered (cheap: no TLS handshake happens). A connection holding output of which no byte
+ * client stopped reading, else one idle (or stuck in its TLS handshake) for longest, is closed to admit the new one
+ * (see evictionCandidate): a pod behind a load balancer keeps serving new clients however many idle, stuck or silent
+ * connections others leave open. With none of these the new connection is closed unanswered (cheap: no TLS
+ * handshake happens); clients that keep every slot busy do hold them. A connection holding output of which no byte
  * leaves for `sendTimeoutMs` (the client stopped reading, or stopped granting HTTP/2 flow-control window) is
  * destroyed, so whatever it holds is freed in bounded time.
  */
@@ -126,38 +128,44 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
   }
 
   /**
-   * The connection to close to admit a new one at the cap: the one stuck longest (output waiting, no byte leaving at
-   * the sweep's last look: a client that stopped reading); else, among those idle for at least `evictableAfterIdleMs`,
-   * the one that never carried a request, oldest first (a port scan, a parked spare), then the one idle longest.
+   * The socket to close to admit a new one at the cap: the one stuck longest (output waiting, no byte leaving at the
+   * sweep's last look: a client that stopped reading); else, among those idle for at least `evictableAfterIdleMs`,
+   * the one that never carried a request, oldest first (a port scan, a parked spare, or a TLS handshake still
+   * unfinished after that long: a client that opened TCP and sent nothing), then the one idle longest.
    * Undefined when every connection is busy, moving or only just idle: the newcomer is then refused.
    * Stuck first: otherwise clients that never read would hold every slot, and a polite keep-alive client, idle
    * between its requests, would be the one to go.
    */
-  function evictionCandidate(now: number): HttpConnection | undefined {
+  function evictionCandidate(now: number): { socket: Socket; connection: HttpConnection | undefined } | undefined {
     const idleBefore = now - (options.evictableAfterIdleMs ?? 1000);
-    let best: HttpConnection | undefined;
+    let best: { socket: Socket; connection: HttpConnection | undefined } | undefined;
     let bestRank = Number.POSITIVE_INFINITY;
     let bestSince = Number.POSITIVE_INFINITY;
     for (const [socket, tracked] of sockets) {
       const connection = tracked.http;
-      if (connection === undefined || isClosing(connection)) {
-        continue;
-      }
-      const state = stateOf(connection);
-      const stuckSince = tracked.progress.stuckSince;
       let rank: number;
       let since: number;
-      if (stuckSince !== undefined && socket.bytesWritten === tracked.progress.bytesWritten && outputWaiting(connection)) {
-        rank = 0;
-        since = stuckSince;
-      } else if (isIdle(connection) && state.lastActiveAt <= idleBefore) {
-        rank = state.requests === 0 ? 1 : 2;
-        since = state.lastActiveAt;
+      if (connection === undefined) {
+        // Still in its TLS handshake, which takes milliseconds; one that lasts a second is a client holding a slot.
+        if (socket.destroyed || tracked.openedAt > idleBefore) continue;
+        rank = 1;
+        since = tracked.openedAt;
       } else {
-        continue;
+        if (isClosing(connection)) continue;
+        const state = stateOf(connection);
+        const stuckSince = tracked.progress.stuckSince;
+        if (stuckSince !== undefined && socket.bytesWritten === tracked.progress.bytesWritten && outputWaiting(connection)) {
+          rank = 0;
+          since = stuckSince;
+        } else if (isIdle(connection) && state.lastActiveAt <= idleBefore) {
+          rank = state.requests === 0 ? 1 : 2;
+          since = state.lastActiveAt;
+        } else {
+          continue;
+        }
       }
       if (rank < bestRank || (rank === bestRank && since < bestSince)) {
-        best = connection;
+        best = { socket, connection };
         bestRank = rank;
         bestSince = since;
       }
@@ -189,10 +197,12 @@ export function trackConnections(server: NetServer, options: ConnectionTrackerOp
         return;
       }
       // Destroyed, not closed gracefully: the slot is needed now, and an idle connection has nothing in flight.
-      metrics.recordConnectionCut(isIdle(candidate) ? 'idle_evicted' : 'send_timeout');
-      (candidate.kind === 'http1' ? candidate.socket : candidate.session).destroy();
+      const { connection } = candidate;
+      metrics.recordConnectionCut(connection === undefined || isIdle(connection) ? 'idle_evicted' : 'send_timeout');
+      if (connection === undefined) candidate.socket.destroy();
+      else (connection.kind === 'http1' ? connection.socket : connection.session).destroy();
     }
-    sockets.set(socket, { progress: { bytesWritten: 0, stuckSince: undefined }, http: undefined });
+    sockets.set(socket, { openedAt: performance.now(), progress: { bytesWritten: 0, stuckSince: undefined }, http: undefined });
     metrics.connectionOpened();
     socket.once('close', () => {
       sockets.delete(socket);

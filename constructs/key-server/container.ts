@@ -19,7 +19,7 @@ export interface KeyServerContainerOptions {
   readonly name: string;
   readonly image: string;
   readonly args: readonly string[];
-  /** The port serving keys (the probes knock here), then the one serving only /metrics. */
+  /** The port serving keys (readiness knocks here), then the one serving only /metrics and /health (startup, liveness). */
   readonly ports: { readonly https: kplus.ContainerPort & { readonly name: string }; readonly metrics: kplus.ContainerPort & { readonly name: string } };
   /** With both limits: the memory limit sets the heap ceiling. */
   readonly resources: kplus.ContainerResources;
@@ -28,7 +28,7 @@ export interface KeyServerContainerOptions {
   readonly accessControl?: Required<KeyServerAccessControlProps>;
 }
 
-/** Adds the container to `deployment`, with its mounts and its probes on the named https port. */
+/** Adds the container to `deployment`, with its mounts and its probes on its named ports. */
 export function addKeyServerContainer(scope: Construct, deployment: kplus.Deployment, options: KeyServerContainerOptions): kplus.Container {
   const container = deployment.addContainer({
     name: options.name,
@@ -41,11 +41,11 @@ export function addKeyServerContainer(scope: Construct, deployment: kplus.Deploy
     // kernel kills the pod (resources.ts derives it; the image's ENTRYPOINT adds the semi-space size).
     envVariables: { NODE_OPTIONS: kplus.EnvValue.fromValue(nodeOptionsFor(options.resources.memory!.limit!)) },
     securityContext: options.securityContext,
-    ...keyServerProbes(options.ports.https.number),
+    ...keyServerProbes(options.ports),
   });
   const secret = kplus.Secret.fromSecretName(scope, 'tls-secret', options.tlsSecretName);
   container.mount(tlsMountPath, secretVolume(scope, 'tls-volume', secret, { name: 'tls' }), { readOnly: true });
   if (options.accessControl !== undefined) mountTokens(scope, container, options.accessControl);
-  probeByPortName(deployment, options.ports.https.name);
+  probeByPortName(deployment, options.ports);
   return container;
 }

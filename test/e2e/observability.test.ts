@@ -15,6 +15,7 @@ import {
 import { blankQueries, describeQuery, panelQueries, type PanelQuery } from './panels';
 import { startPrometheus, type PromAlert, type RunningPrometheus } from './prometheus';
 import { freePort, startKeyServerProcess, waitFor, type KeyServerProcess } from './processes';
+import { fetchText } from '../server/helpers/http';
 import { countStatuses, startTraffic, type TrafficLoop } from './traffic';
 
 /** Scrape and rule evaluation interval of the test's Prometheus (the ServiceMonitor says 15 s; seconds keep the run short). */
@@ -76,6 +77,7 @@ describe('observability end to end: the pinned Prometheus (3.13) scraping the ke
   let certificate: CaSignedCertificate;
   let serverArgs: string[];
   let servingPort: number;
+  let metricsPort: number;
   let server: KeyServerProcess | undefined;
   let prometheus: RunningPrometheus | undefined;
   let traffic: TrafficLoop | undefined;
@@ -121,7 +123,7 @@ describe('observability end to end: the pinned Prometheus (3.13) scraping the ke
     workDirectory = mkdtempSync(join(tmpdir(), 'key-server-e2e-'));
     certificate = createCaSignedCertificate({ directory: workDirectory, dnsNames: target.certificateDnsNames });
     servingPort = await freePort();
-    const metricsPort = await freePort();
+    metricsPort = await freePort();
     serverArgs = localServerArgs(target, {
       host: '127.0.0.1',
       ports: new Map([[target.servingContainerPort, servingPort], [target.metricsContainerPort, metricsPort]]),
@@ -160,6 +162,26 @@ describe('observability end to end: the pinned Prometheus (3.13) scraping the ke
     expect(serverArgs).toHaveLength(target.containerArgs.length);
     expect(changed.sort()).toEqual(['--host', '--metrics-port', '--srv-port', '--tls-cert', '--tls-key']);
   });
+
+  it('answers every probe of the Deployment with 200 on the port the probe names, as the kubelet asks it', withLogs(async () => {
+    const deployment = objects.find((object) => object.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { containers: Array<Record<string, { httpGet?: { path: string; port: string | number; scheme?: string } }>> } } };
+    };
+    const container = deployment.spec.template.spec.containers[0];
+    const localPort = new Map([[target.servingContainerPort, servingPort], [target.metricsContainerPort, metricsPort]]);
+    const answers: Record<string, string> = {};
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+      const httpGet = container[probe].httpGet!;
+      const port = localPort.get(typeof httpGet.port === 'number' ? httpGet.port : target.containerPorts[httpGet.port]);
+      // The kubelet does not verify the serving certificate of an HTTPS probe (fetchText without a CA does not either).
+      const response = await fetchText(`${(httpGet.scheme ?? 'HTTP').toLowerCase()}://127.0.0.1:${port}${httpGet.path}`, { timeoutMs: 5000 })
+        .then((answer) => `${answer.status}`, (error: Error) => error.message);
+      answers[`${probe} ${httpGet.path} on ${httpGet.port}`] = response;
+    }
+    expect(answers).toEqual({
+      'startupProbe /health on metrics': '200', 'readinessProbe /ready on https': '200', 'livenessProbe /health on metrics': '200',
+    });
+  }, { needsScrape: false }));
 
   it('scrapes the metrics port over verified TLS with the labels Kubernetes would give, within a sample bound', withLogs(async () => {
     await waitFor(`${target.description} to be up`, 20_000, async () => {

@@ -6,6 +6,7 @@
 // cap (128) plus the polite client's: about 2,200 descriptors, checked against `ulimit -n` before anything starts.
 import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { memoryUsage, resetPeakMemory } from '../../bench/proc-stats';
@@ -226,6 +227,45 @@ describe('connection floods against the compiled server', () => {
     expect(keys).toBe(answered);
     expectPoliteClientServed(result);
   }, 120_000);
+
+  it(`admits new TLS clients while ${DEFAULT_MAX_CONNECTIONS} TCP connections hold every slot and never start their handshake`, async () => {
+    // The kubelet's probes and every load balancer health check open a new connection: a cap full of sockets that
+    // never send a ClientHello (reopened as soon as they close) must not lock them out until the handshake timeout.
+    const attempts: Array<{ at: number; ok: boolean }> = [];
+    let holdersOpened = 0;
+    const result = await underFlood([], async (server, port) => {
+      const holders = new Set<net.Socket>();
+      const startedAt = Date.now();
+      const until = startedAt + 8000;
+      const hold = (): void => {
+        if (Date.now() > until) return;
+        const socket = net.connect(port, '127.0.0.1');
+        holdersOpened++;
+        holders.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          holders.delete(socket);
+          setTimeout(hold, 20);
+        });
+      };
+      for (let i = 0; i < DEFAULT_MAX_CONNECTIONS; i++) hold();
+      while (Date.now() < until) {
+        const at = Date.now() - startedAt;
+        const ok = await fetchText(`${server.url}/health`, { ca: certificate.certPem, timeoutMs: 3000 })
+          .then((response) => response.status === 200, () => false);
+        attempts.push({ at, ok });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      for (const socket of holders) socket.destroy();
+    });
+    // The holders become evictable once they have spent a second without finishing a handshake.
+    const settled = attempts.filter((attempt) => attempt.at >= 2000);
+    const admitted = settled.filter((attempt) => attempt.ok).length;
+    report(`${DEFAULT_MAX_CONNECTIONS} silent TCP holders`, result, `; ${holdersOpened} holders opened; new clients after 2 s: ${admitted} of ${settled.length} served`);
+    expect(settled.length).toBeGreaterThanOrEqual(10);
+    expect(admitted / settled.length).toBeGreaterThanOrEqual(0.9);
+    expect(sampleValue(result.samples, names.httpConnectionsClosedTotal, { reason: 'idle_evicted' })).toBeGreaterThan(0);
+  }, 90_000);
 
   it('keeps a TLS handshake flood (50 clients connecting, handshaking and leaving for 8 s) from pushing RSS past it', async () => {
     let handshakes = 0;

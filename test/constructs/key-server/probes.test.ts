@@ -1,4 +1,4 @@
-// The key server's probes: HTTPS on the named https port, timed so a busy pod is not restarted.
+// The key server's probes: HTTPS on named ports, timed so a busy pod is not restarted, and placed so a full https port does not restart it.
 import { KeyServerApp, KeyServerAppProps } from '../../../constructs';
 import { only, synthesize } from '../helpers/synth';
 
@@ -11,11 +11,11 @@ function synth(props: KeyServerAppProps = {}): { app: KeyServerApp; objects: any
 }
 
 describe('KeyServerApp probes', () => {
-  test('probes use HTTPS on the named https port: startup and liveness /health, readiness /ready', () => {
+  test('probes use HTTPS: readiness /ready on the named https port, startup and liveness /health on the metrics port', () => {
     const container = only(synth().objects, 'Deployment').spec.template.spec.containers[0];
-    expect(container.startupProbe.httpGet).toEqual({ path: '/health', port: 'https', scheme: 'HTTPS' });
+    expect(container.startupProbe.httpGet).toEqual({ path: '/health', port: 'metrics', scheme: 'HTTPS' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'https', scheme: 'HTTPS' });
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'https', scheme: 'HTTPS' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'metrics', scheme: 'HTTPS' });
   });
 
   test('a busy pod is not restarted: liveness waits 5 s per probe and a minute of failures, under a 1-CPU limit', () => {
