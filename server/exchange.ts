@@ -3,6 +3,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { constants as http2Constants, sensitiveHeaders as http2SensitiveHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { freshResetBudget, RapidResetError, spendReset, type ResetBudget } from './http2-reset-limit';
 import type { Handler } from './metric-catalogue';
 import type { UnansweredReason } from './metrics';
 import type { RequestHead } from './request-head';
@@ -49,6 +50,12 @@ export interface Exchange {
   readonly answeredAt: number;
   /** Ends the exchange without an answer (an internal error after the headers went out). */
   destroy(): void;
+  /**
+   * Notes that the client abandoned this request before its answer went out. True when that was one too many for the
+   * connection (HTTP/2 rapid reset, see http2-reset-limit.ts), which is then destroyed with ENHANCE_YOUR_CALM; always
+   * false over HTTP/1.1, where abandoning a request means closing the connection.
+   */
+  abandonedByClient(): boolean;
 }
 
 /** The route an answer came from, or `refused` for a refusal before routing. */
@@ -128,6 +135,8 @@ export interface ConnectionState {
   remoteAddress?: string;
   /** Set when the server stops answering on this connection (too deep a pipeline), for counting what is left unanswered. */
   refusing?: 'backlog_limit';
+  /** HTTP/2: how many more streams the client may reset, created at its first reset. */
+  resetBudget?: ResetBudget;
 }
 
 /** The state of the connection a socket or session carries, created on first use. */
@@ -258,6 +267,10 @@ export class Http1Exchange implements Exchange {
   destroy(): void {
     this.response.destroy();
   }
+
+  abandonedByClient(): boolean {
+    return false;
+  }
 }
 
 /** An HTTP/2 stream, answered through Node's stream API (the compatibility API costs about a third more CPU per request). */
@@ -269,7 +282,8 @@ export class Http2Exchange implements Exchange {
 
   constructor(
     private readonly stream: ServerHttp2Stream,
-    session: ServerHttp2Session,
+    /** Kept: a closed stream no longer knows its session. */
+    private readonly session: ServerHttp2Session,
     readonly head: RequestHead,
     readonly requestId: string,
     readonly startedAt: number,
@@ -371,5 +385,15 @@ export class Http2Exchange implements Exchange {
 
   destroy(): void {
     this.stream.destroy();
+  }
+
+  abandonedByClient(): boolean {
+    const session = this.session;
+    if (session.destroyed) return false;
+    const now = performance.now();
+    this.connection.resetBudget ??= freshResetBudget(now);
+    if (spendReset(this.connection.resetBudget, now)) return false;
+    session.destroy(new RapidResetError(), http2Constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    return true;
   }
 }

@@ -22,8 +22,8 @@ import { MAX_HEADER_BYTES } from './conformance';
  *   counted as `h2_abuse`.
  * - `maxSessionInvalidFrames: 100`, `maxSessionRejectedStreams: 100`: a session sending that many malformed frames, or
  *   opening that many streams past the limit, is closed.
- * - Rapid reset (CVE-2023-44487): nghttp2's reset-rate limit (a burst of 1,000, then 33 a second) ends the session
- *   with GOAWAY, and the routes answer a stream only after the read that brought it, so a stream reset in the same
+ * - Rapid reset (CVE-2023-44487): the server's own reset-rate limit (http2-reset-limit.ts, below nghttp2's) destroys
+ *   the session, and the routes answer a stream only after the read that brought it, so a stream reset in the same
  *   read gets no key (routes.ts).
  * - `enablePush: false`: the server never pushes.
  *

@@ -159,6 +159,7 @@ export function createRequestHandler(dependencies: RouteDependencies, routes: Ro
     },
     lost(exchange) {
       metrics.recordUnanswered('client_gone');
+      if (exchange.abandonedByClient()) metrics.recordConnectionCut('h2_abuse');
       if (config.accessLog) {
         logger.info('request unanswered', { requestId: exchange.requestId, protocol: exchange.head.protocol, reason: 'client_gone' });
       }
@@ -192,6 +193,7 @@ export function createRequestHandler(dependencies: RouteDependencies, routes: Ro
     }
     settle(exchange);
     metrics.recordUnanswered(reason);
+    if (reason === 'client_gone' && exchange.abandonedByClient()) metrics.recordConnectionCut('h2_abuse');
     if (reason === 'drain_deadline') {
       const { head } = exchange;
       logger.warn('request cut at the drain deadline', { requestId: exchange.requestId, protocol: head.protocol, method: head.method, path: head.target });

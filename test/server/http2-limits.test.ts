@@ -156,33 +156,62 @@ describe('HTTP/2 limits', () => {
     await politeClientServed();
   });
 
-  it('sends GOAWAY to a node:http2 client that opens and cancels streams without end, and keeps serving others', async () => {
-    const keysBefore = await keysGenerated();
-    const session = await connectH2(running.url);
-    let goaway: { code: number; lastStreamId: number } | undefined;
-    session.once('goaway', (code, lastStreamId) => (goaway = { code, lastStreamId }));
-    let opened = 0;
+  it('closes a session that resets streams past the rapid-reset limit, counted once as h2_abuse, instead of leaving it open unread', async () => {
+    const abuseBefore = sampleValue(await scrape(), names.httpConnectionsClosedTotal, { reason: 'h2_abuse' });
+    const connection = await connectRawH2(running.addresses.port);
+    const startedAt = Date.now();
+    let pairs = 0;
     try {
-      // Bounded: at most 5,000 streams, stopping at the GOAWAY.
-      for (let index = 0; index < 5000 && goaway === undefined && !session.destroyed; index++) {
-        const stream = session.request({ ':path': '/key/32' });
-        stream.on('error', () => undefined);
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-        opened++;
-        if (index % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
+      // Bounded: 2,000 HEADERS+RST_STREAM pairs, 20 per write, stopping when the server closes the connection.
+      for (let id = 1; pairs < 2000 && !connection.socket.destroyed; id += 40) {
+        connection.socket.write(Buffer.concat(Array.from({ length: 20 }, (_, index) => id + 2 * index)
+          .flatMap((streamId) => [headersFrame(streamId, getRequestBlock('/key/32')), rstStreamFrame(streamId)])));
+        pairs += 20;
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      await eventually(() => goaway !== undefined, 3000, 'a GOAWAY');
+      await eventually(() => connection.socket.destroyed || connection.socket.readableEnded, 5000, 'the server closing the connection');
+    } finally {
+      connection.socket.destroy();
+    }
+    const goaway = connection.frames.find((received) => received.type === FrameType.goaway);
+    console.log(`rapid reset, ${pairs} pairs sent: GOAWAY code ${goaway?.payload.readUInt32BE(4)}, connection closed after ${Date.now() - startedAt} ms`);
+    // The server's limit, below nghttp2's, decides: ENHANCE_YOUR_CALM, not nghttp2's INTERNAL_ERROR.
+    expect(goaway?.payload.readUInt32BE(4)).toBe(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    await eventuallyAsync(async () => sampleValue(await scrape(), names.httpConnectionsClosedTotal, { reason: 'h2_abuse' }) === abuseBefore + 1, 3000, 'one h2_abuse');
+    await politeClientServed();
+  });
+
+  it('ends the session of a node:http2 client that opens and cancels streams without end, and keeps serving others', async () => {
+    const keysBefore = await keysGenerated();
+    const abuseBefore = sampleValue(await scrape(), names.httpConnectionsClosedTotal, { reason: 'h2_abuse' });
+    const session = await connectH2(running.url);
+    session.on('error', () => undefined);
+    let opened = 0;
+    let abuse = abuseBefore;
+    try {
+      // Bounded: at most 5,000 streams in batches of 100, stopping once the server has counted the session as abuse.
+      for (let batch = 0; batch < 50 && abuse === abuseBefore && !session.destroyed; batch++) {
+        for (let index = 0; index < 100; index++) {
+          const stream = session.request({ ':path': '/key/32' });
+          stream.on('error', () => undefined);
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          opened++;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        abuse = sampleValue(await scrape(), names.httpConnectionsClosedTotal, { reason: 'h2_abuse' });
+      }
     } finally {
       session.destroy();
     }
     const generated = (await keysGenerated()) - keysBefore;
-    console.log(
-      `rapid reset from node:http2: GOAWAY code ${goaway?.code} (nghttp2's reset-rate limit) with last stream ${goaway?.lastStreamId} ` +
-        `after ${opened} streams opened and cancelled; ${generated} keys generated for streams still open when answered`,
-    );
-    // The server stopped taking streams before the client stopped opening them, and answered fewer than it was sent.
-    expect(goaway?.lastStreamId).toBeLessThan(2 * opened - 1);
+    // Node's client may not notice the closed connection while it still has streams to send: the server's count and
+    // its open-connection gauge (only this scrape's own connection left) say what the server did.
+    const open = sampleValue(await scrape(), names.httpOpenConnections);
+    console.log(`rapid reset from node:http2: session ended and counted after ${opened} streams opened and cancelled; ${generated} keys generated for streams still open when answered; ${open} connection open`);
+    expect(abuse).toBe(abuseBefore + 1);
+    expect(opened).toBeLessThan(5000);
     expect(generated).toBeLessThan(opened);
+    expect(open).toBe(1);
     await politeClientServed();
   });
 
