@@ -3,7 +3,8 @@ import type { RequestHead } from './request-head';
 
 /**
  * The largest body a request may declare and still be answered: no route takes a body, and a client that sends one
- * anyway (some send `Content-Length: 0` or a few bytes with GET) gets its answer while the bytes are discarded. Past
+ * anyway (some send `Content-Length: 0` or a few bytes with GET) gets its answer, with `Connection: close`, and the
+ * bytes are never read (exchange.ts: one answer per request, however the body ends). Past
  * this, reading the body would cost CPU for nothing (a `Content-Length: 50 GB` GET was read and decrypted for 30 s),
  * so the answer is 413 and the connection closes unread.
  */

@@ -255,9 +255,13 @@ export class Http1Exchange implements Exchange {
   write(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection: boolean, route: AnswerRoute, report: DeliveryReport): void {
     const response = this.response;
     this.answeredAt = performance.now();
+    // A request with an (ignored) body is answered as soon as its head is read, before the body: the connection then
+    // closes after the answer, so the rest of the body is never read, and a body that never completes cannot earn the
+    // same request a second answer (a 400 or 408). Requests without a body keep their connection.
+    const close = closeConnection || (this.head.contentLength !== undefined && this.head.contentLength !== '0' && !this.request.complete);
     response.writeHead(
       status,
-      closeConnection ? { ...headers, 'x-request-id': this.requestId, connection: 'close' } : { ...headers, 'x-request-id': this.requestId },
+      close ? { ...headers, 'x-request-id': this.requestId, connection: 'close' } : { ...headers, 'x-request-id': this.requestId },
     );
     // HEAD: Node's ServerResponse knows the method and drops the body, keeping Content-Length.
     response.end(body);
