@@ -78,7 +78,7 @@ export interface KeyServerAttributes {
   readonly tlsServerName?: string;
   /**
    * Its container's CPU and memory limits, for the resource alerts.
-   * @default - KeyServerApp's default limits: 1 CPU, 192Mi
+   * @default - KeyServerApp's default limits: 1 CPU, 256Mi
    */
   readonly containerLimits?: ContainerLimits;
   /**

@@ -127,7 +127,7 @@ export interface KeyServerAppProps {
   /**
    * CPU and memory requests and limits of the container. The memory limit (at least 128Mi) also sets V8's heap
    * ceiling: `NODE_OPTIONS=--max-old-space-size=<half the limit in MiB>`.
-   * @default - requests 100m CPU / 96Mi memory, limits 1 CPU / 192Mi memory (measured, see defaultKeyServerResources)
+   * @default - requests 100m CPU / 96Mi memory, limits 1 CPU / 256Mi memory (measured, see defaultKeyServerResources)
    */
   readonly resources?: kplus.ContainerResources;
   /**

@@ -7,14 +7,18 @@ import * as kplus from 'cdk8s-plus-27';
  * Requests and limits unless a KeyServerApp is told otherwise, from `npm run bench` and the probe measurements in
  * docs/architecture.md ("Capacity"):
  * - memory: idle RSS is 54 MiB; /key/1024 at 50 connections peaks at 68 MiB; /key/65536 (the server's largest) at
- *   200 connections peaks at 164 MiB with the heap ceiling below (239 MiB without it). 96Mi/192Mi covers both.
+ *   200 connections peaks at 164 MiB with the heap ceiling below (239 MiB without it). The limit is set by what a
+ *   hostile client can force: 1,000 clients each pipelining 400 `/key/1024` requests and reconnecting as they are
+ *   closed keep about 100 MB of Node's request objects alive (Node parses a whole TLS record before any handler
+ *   runs). A 96 MiB heap (a 192Mi limit) ran out in 2 of 6 runs and V8 aborted; a 128 MiB heap never did in 10,
+ *   peaking at 159 to 175 MiB of RSS, which only a 256Mi limit holds. The request stays at the 96Mi a busy pod uses.
  * - CPU: a 100m request keeps scheduling and the autoscaler honest (it scales at 70 % of it); the 1-core limit is what
  *   one Node event loop can use. At 200m the kernel throttled a busy pod for 80 ms of every 100 ms and a kubelet
  *   probe's TLS handshake took over 2 s, which restarted pods exactly when they were busiest.
  */
 export const defaultKeyServerResources: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
-  memory: { request: Size.mebibytes(96), limit: Size.mebibytes(192) },
+  memory: { request: Size.mebibytes(96), limit: Size.mebibytes(256) },
 };
 
 /** The smallest memory limit the server is allowed: its idle RSS plus a heap that can hold a burst of large keys. */

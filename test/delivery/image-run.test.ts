@@ -122,14 +122,14 @@ describe('the compiled server run as the image runs it', () => {
     expect(status).toMatch(new RegExp(`^Gid:\\s+${runsAsNobody ? NOBODY : process.getgid?.()}\\s`, 'm'));
   });
 
-  test('runs with the Deployment\'s NODE_OPTIONS, which node accepts beside the image\'s flags: a heap ceiling of half the 192Mi limit', () => {
-    expect(deploymentEnv.NODE_OPTIONS).toBe('--max-old-space-size=96');
+  test('runs with the Deployment\'s NODE_OPTIONS, which node accepts beside the image\'s flags: a heap ceiling of half the 256Mi limit', () => {
+    expect(deploymentEnv.NODE_OPTIONS).toBe('--max-old-space-size=128');
     const nodeFlags = entrypointNodeFlags(readDockerfile(path.join(repoRoot, 'Dockerfile')));
     const limit = execFileSync(process.execPath, [...nodeFlags, '-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit))'], {
       env: { NODE_OPTIONS: deploymentEnv.NODE_OPTIONS },
     }).toString();
     // Old space plus the young generation (3 x the ENTRYPOINT's 4 MiB semi-space).
-    expect(Number(limit) / 1048576).toBe(96 + 3 * 4);
+    expect(Number(limit) / 1048576).toBe(128 + 3 * 4);
   });
 
   test('serves a fresh key over HTTPS with the mounted certificate', async () => {

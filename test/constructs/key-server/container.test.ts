@@ -36,7 +36,7 @@ describe('KeyServerApp container', () => {
   test('runs the image with its two named ports and the heap ceiling, and reads nothing but its Secrets', () => {
     const container = only(synth(customised).objects, 'Deployment').spec.template.spec.containers[0];
     expect(container.ports).toEqual([{ name: 'https', containerPort: 8443 }, { name: 'metrics', containerPort: 9100 }]);
-    expect(container.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=96' }]);
+    expect(container.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=128' }]);
     expect(container.volumeMounts).toEqual([{ name: 'tls', mountPath: '/etc/key-server/tls', readOnly: true }]);
   });
 });

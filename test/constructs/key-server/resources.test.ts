@@ -16,7 +16,7 @@ function synth(props: KeyServerAppProps = {}): { app: KeyServerApp; objects: any
 describe('KeyServerApp resources', () => {
   test('the heap ceiling follows the memory limit: NODE_OPTIONS holds half of it', () => {
     const env = (props: KeyServerAppProps) => only(synth(props).objects, 'Deployment').spec.template.spec.containers[0].env;
-    expect(env({})).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=96' }]);
+    expect(env({})).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=128' }]);
     const bigger = { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) } };
     expect(env({ resources: bigger })).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=512' }]);
     expect(maxOldSpaceMebibytes(Size.mebibytes(192))).toBe(96);
@@ -28,7 +28,7 @@ describe('KeyServerApp resources', () => {
     expect(app.containerLimits).toEqual({ cpuCores: 0.5, memoryBytes: 256 * 1048576 });
     expect(only(objects, 'Deployment').spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '500m', memory: '256Mi' });
     expect(containerLimitsOf(resources)).toEqual(app.containerLimits);
-    expect(defaultContainerLimits).toEqual({ cpuCores: 1, memoryBytes: 192 * 1048576 });
+    expect(defaultContainerLimits).toEqual({ cpuCores: 1, memoryBytes: 256 * 1048576 });
     expect([cpuCores(kplus.Cpu.millis(250)), cpuCores(kplus.Cpu.units(1.5))]).toEqual([0.25, 1.5]);
   });
 });

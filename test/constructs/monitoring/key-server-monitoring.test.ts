@@ -18,7 +18,7 @@ describe('planKeyServerMonitoring', () => {
   test('ships the alerts whose sources are scraped, names the others, and compares usage with the key server\'s limits', () => {
     const plan = planKeyServerMonitoring({ keyServer, runbookBaseUrl }, ['keyServer']);
     expect(plan.omittedAlerts.map((omitted) => omitted.alert)).toEqual(['KeyServerNoPodsAvailable', 'KeyServerPodsNotReady', 'KeyServerReplicasMismatch']);
-    expect(JSON.stringify(plan.ruleGroups)).toContain(`process_resident_memory_bytes{job=\\"key-server\\",namespace=\\"key-server\\"} / ${192 * 1048576}`);
+    expect(JSON.stringify(plan.ruleGroups)).toContain(`process_resident_memory_bytes{job=\\"key-server\\",namespace=\\"key-server\\"} / ${256 * 1048576}`);
   });
 
   test('puts the key server\'s Namespace first when monitoring shares its chart, and leaves charts of their own to the file order', () => {
