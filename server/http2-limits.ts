@@ -14,7 +14,9 @@ import { MAX_HEADER_BYTES } from './conformance';
  *   enforce it on what it receives, so the routes refuse a larger decoded list with 431 (conformance.ts): a few bytes
  *   of HPACK references to one indexed field cannot buy a request with more.
  * - `maxHeaderListPairs: 64`: header fields per request, pseudo-headers included (a browser sends about 20); past it
- *   Node resets the stream with ENHANCE_YOUR_CALM before decoding the rest (the 400 KB HPACK bomb).
+ *   Node resets the stream with ENHANCE_YOUR_CALM before decoding the rest (the 400 KB HPACK bomb). At exactly 65
+ *   fields Node's own check trips first and resets it with INTERNAL_ERROR (curl, 2026-12-03): refused, no key, but
+ *   the code says less.
  * - `maxSessionMemory: 2` (MiB): nghttp2's buffers and the header blocks of one session; past it new streams are
  *   refused instead of the process growing.
  * - `maxSettings: 32` entries per SETTINGS frame. Floods of SETTINGS or PING frames whose acknowledgements the peer

@@ -94,7 +94,9 @@ export function readHttp2Head(headers: IncomingHttpHeaders, remoteAddress: strin
     target: single(headers[':path']) ?? '',
     hostCount: headers[':authority'] !== undefined || headers.host !== undefined ? 1 : 0,
     accept: single(headers.accept),
-    authorization: single(headers.authorization),
+    // Node keeps only the first of several Authorization fields; joined instead, as HTTP/1.1 has them, so a request
+    // carrying two credentials is refused the same way over both protocols (neither is a valid token then).
+    authorization: headers.authorization === undefined || rawHeaders === undefined ? single(headers.authorization) : joinedField(rawHeaders, 'authorization'),
     requestId: single(headers['x-request-id']),
     contentLength: single(headers['content-length']),
     transferEncoding: single(headers['transfer-encoding']),
@@ -102,6 +104,15 @@ export function readHttp2Head(headers: IncomingHttpHeaders, remoteAddress: strin
     remoteAddress: remoteAddress ?? '',
     headerListSize: rawHeaders === undefined ? undefined : headerListSize(rawHeaders),
   };
+}
+
+/** Every value of field `name` (lower case, as HTTP/2 carries names) in a flat `[name, value, ...]` list, joined by ", ". */
+function joinedField(rawHeaders: readonly string[], name: string): string | undefined {
+  let joined: string | undefined;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    if (rawHeaders[index] === name) joined = join(joined, rawHeaders[index + 1]);
+  }
+  return joined;
 }
 
 /** The HTTP/2 size of a header list: each field's name and value lengths plus 32 (RFC 9113 §6.5.2, RFC 7541 §4.1). */

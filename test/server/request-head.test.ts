@@ -40,6 +40,12 @@ describe('readHttp2Head', () => {
     });
   });
 
+  it('joins several Authorization fields, which Node reduces to the first, as HTTP/1.1 joins them', () => {
+    const raw = [':method', 'GET', ':path', '/key/8', 'authorization', 'Bearer good', 'authorization', 'Bearer other'];
+    expect(readHttp2Head({ ':method': 'GET', ':path': '/key/8', authorization: 'Bearer good' }, '::1', raw).authorization).toBe('Bearer good, Bearer other');
+    expect(readHttp2Head({ ':method': 'GET', ':path': '/key/8', authorization: 'Bearer good' }, '::1', raw.slice(0, 6)).authorization).toBe('Bearer good');
+  });
+
   it('has an empty target for CONNECT, which carries no :path', () => {
     expect(readHttp2Head({ ':method': 'CONNECT', ':authority': 'example:443' }, undefined)).toMatchObject({ method: 'CONNECT', target: '', remoteAddress: '' });
   });
