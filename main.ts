@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KeyServerApp, KeyServerAppProps, KeyServerScaling, MonitoringStack } from './constructs';
+import { KeyServerApp, KeyServerAppProps, KeyServerScaling, MonitoringStack, standalonePrometheusPeer } from './constructs';
+import { keyServerDefaults } from './constructs/key-server/defaults';
 
 /**
  * Where this repository is published: every alert's runbook_url points at docs/runbooks.md there, and gitops/ syncs
@@ -74,6 +75,8 @@ export const standaloneTlsSecretName = 'key-server-tls';
 export function buildStandalone(app: App, environment: Environment, options: BuildOptions = {}): { keyServer: KeyServerApp; monitoring: MonitoringStack } {
   const keyServer = new KeyServerApp(chart(app, 'key-server'), 'key-server', {
     ...keyServerProps(environment), createNamespace: options.createNamespace, tls: { existingSecretName: standaloneTlsSecretName },
+    // The stack's own Prometheus, not the default (`monitoring` namespace, any Prometheus), which this set never runs.
+    prometheusSelector: standalonePrometheusPeer(keyServerDefaults.name, keyServerDefaults.namespace),
   });
   const monitoring = new MonitoringStack(chart(app, 'monitoring'), 'monitoring', { keyServer, mode: 'standalone', runbookBaseUrl });
   return { keyServer, monitoring };

@@ -29,7 +29,7 @@ export {
 } from './monitoring/monitoring-stack';
 export type { KeyServerMonitoringProps } from './monitoring/key-server-monitoring';
 export { dashboardFolderAnnotation, OperatorMonitoring, type OperatorMonitoringProps } from './monitoring/operator-monitoring';
-export { StandaloneMonitoring, type StandaloneImages, type StandaloneMonitoringProps } from './monitoring/standalone-monitoring';
+export { StandaloneMonitoring, standalonePrometheusPeer, type StandaloneImages, type StandaloneMonitoringProps } from './monitoring/standalone-monitoring';
 export { alertmanagerPort, StandaloneAlertmanager, type StandaloneAlertmanagerProps } from './monitoring/alertmanager';
 export { grafanaPort, StandaloneGrafana, type StandaloneGrafanaProps } from './monitoring/grafana';
 export { prometheusPort, StandalonePrometheus, type StandalonePrometheusProps } from './monitoring/prometheus';

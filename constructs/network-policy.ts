@@ -62,13 +62,18 @@ export class NamedPortNetworkPolicy {
     this.peersByPort.set(portName, undefined);
   }
 
-  /** Admits `peer` to the named port, next to the peers already admitted there (a port open to every source stays open). */
+  /**
+   * Admits `peer` to the named port, next to the peers already admitted there (a port open to every source stays
+   * open; a peer admitted already is not listed twice).
+   */
   public allowFrom(portName: string, peer: PeerSelector): void {
     if (!this.peersByPort.has(portName)) {
       this.peersByPort.set(portName, [peer]);
       return;
     }
-    this.peersByPort.get(portName)?.push(peer);
+    const peers = this.peersByPort.get(portName);
+    const key = JSON.stringify(networkPolicyPeer(peer));
+    if (peers !== undefined && !peers.some((admitted) => JSON.stringify(networkPolicyPeer(admitted)) === key)) peers.push(peer);
   }
 
   private ingressRules(): kplus.k8s.NetworkPolicyIngressRule[] {

@@ -4,6 +4,7 @@ import type { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { defaultImage, formatImageReference, ImageName, ImageReference, imageVersionLabel, parseImageReference } from '../images';
 import { DiscoveryScope, RbacBundle, validatedScope } from '../rbac-bundle';
+import type { PeerSelector } from '../network-policy';
 import { requireDnsLabel, requireDnsSubdomain } from '../validation';
 import { StandaloneAlertmanager } from './alertmanager';
 import type { GrafanaDashboard } from './dashboards/key-server-dashboards';
@@ -146,7 +147,7 @@ export class StandaloneMonitoring extends Construct {
     }
     const component = (name: keyof typeof images) => ({
       labels: monitoringLabels(keyServer, name, `${keyServer.name}-${name}`, imageVersionLabel(images[name])),
-      selectorLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': `${keyServer.name}-${name}` },
+      selectorLabels: standaloneSelectorLabels(keyServer.name, name),
     });
     const storageClassName = props.storageClassName === undefined ? undefined : requireDnsSubdomain('storageClassName', props.storageClassName);
     const grafanaAdminSecretName = props.grafanaAdminSecretName === undefined ? undefined : requireDnsSubdomain('grafanaAdminSecretName', props.grafanaAdminSecretName);
@@ -207,11 +208,25 @@ export class StandaloneMonitoring extends Construct {
       image: formatImageReference(images.grafana),
     });
 
-    keyServer.allowMetricsFrom({
-      namespaceLabels: { 'kubernetes.io/metadata.name': namespace },
-      podLabels: { ...prometheusLabels.selectorLabels },
-    });
+    keyServer.allowMetricsFrom(standalonePrometheusPeer(keyServer.name, namespace));
   }
+}
+
+/**
+ * The standalone Prometheus's pods as a NetworkPolicy peer: those of the stack monitoring key server `keyServerName`
+ * from namespace `namespace`. StandaloneMonitoring admits them to the key server's metrics port; a KeyServerApp built
+ * for standalone monitoring alone can name them as its `prometheusSelector`, so it admits nothing else.
+ */
+export function standalonePrometheusPeer(keyServerName: string, namespace: string): Required<PeerSelector> {
+  return {
+    namespaceLabels: { 'kubernetes.io/metadata.name': namespace },
+    podLabels: standaloneSelectorLabels(keyServerName, 'prometheus'),
+  };
+}
+
+/** The selector labels of one standalone component's pods. */
+function standaloneSelectorLabels(keyServerName: string, component: 'prometheus' | 'alertmanager' | 'grafana'): Record<string, string> {
+  return { 'app.kubernetes.io/name': component, 'app.kubernetes.io/instance': `${keyServerName}-${component}` };
 }
 
 /**

@@ -1,8 +1,8 @@
 // StandaloneMonitoring on its own: what MonitoringStack's standalone mode delegates to, for any IKeyServer; the key
 // server, not the monitoring, admits its Prometheus.
-import { Duration } from 'cdk8s';
+import { App, Duration } from 'cdk8s';
 import { DiscoveryScope, KeyServerApp, MonitoringStack, StandaloneMonitoring, StandaloneMonitoringProps } from '../../../constructs';
-import { runbookBaseUrl } from '../../../main';
+import { buildStandalone, runbookBaseUrl } from '../../../main';
 import { admits, peerIn } from '../helpers/network-policy';
 import { only, synthesize } from '../helpers/synth';
 import { expectStrictlyValid } from '../helpers/validate-strict';
@@ -37,6 +37,18 @@ describe('StandaloneMonitoring', () => {
     expect(policies.map((policy) => policy.metadata.name)).toEqual(['key-server']);
     expect(monitoring.node.findAll().some((construct: any) => construct.kind === 'NetworkPolicy' && construct.name === 'key-server')).toBe(false);
     expect(admits(policies[0], peerIn('key-server', prometheusPod), 'metrics')).toBe(true);
+  });
+
+  test('dist/standalone/ admits its own Prometheus to the key server\'s metrics port, and no other (not the default one in `monitoring`)', () => {
+    const app = new App();
+    buildStandalone(app, 'production');
+    const objects = app.charts.flatMap((chart) => chart.toJson());
+    const policy = only(objects, 'NetworkPolicy', 'key-server');
+    expect(admits(policy, peerIn('key-server', prometheusPod), 'metrics')).toBe(true);
+    expect(admits(policy, peerIn('monitoring', { 'app.kubernetes.io/name': 'prometheus' }), 'metrics')).toBe(false);
+    // Named once although both the prop and the monitoring admit it.
+    const metricsRule = policy.spec.ingress.find((rule: any) => rule.ports[0].port === 'metrics');
+    expect(metricsRule.from).toHaveLength(1);
   });
 
   test('monitors a key server imported from dist/ whose pods a policy isolates, by asking it for a policy of its own', () => {
