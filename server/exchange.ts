@@ -3,8 +3,9 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { constants as http2Constants, sensitiveHeaders as http2SensitiveHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { freshResetBudget, RapidResetError, spendReset, type ResetBudget } from './http2-reset-limit';
+import { RapidResetError, resetRate } from './http2-reset-limit';
 import type { Handler } from './metric-catalogue';
+import { fullBucket, takeToken, type TokenBucket } from './token-bucket';
 import type { UnansweredReason } from './metrics';
 import type { RequestHead } from './request-head';
 
@@ -135,8 +136,8 @@ export interface ConnectionState {
   remoteAddress?: string;
   /** Set when the server stops answering on this connection (too deep a pipeline), for counting what is left unanswered. */
   refusing?: 'backlog_limit';
-  /** HTTP/2: how many more streams the client may reset, created at its first reset. */
-  resetBudget?: ResetBudget;
+  /** HTTP/2: the streams the client may still reset (http2-reset-limit.ts), created at its first reset. */
+  resets?: TokenBucket;
 }
 
 /** The state of the connection a socket or session carries, created on first use. */
@@ -395,8 +396,8 @@ export class Http2Exchange implements Exchange {
     const session = this.session;
     if (session.destroyed) return false;
     const now = performance.now();
-    this.connection.resetBudget ??= freshResetBudget(now);
-    if (spendReset(this.connection.resetBudget, now)) return false;
+    this.connection.resets ??= fullBucket(resetRate, now);
+    if (takeToken(this.connection.resets, resetRate, now)) return false;
     session.destroy(new RapidResetError(), http2Constants.NGHTTP2_ENHANCE_YOUR_CALM);
     return true;
   }

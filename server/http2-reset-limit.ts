@@ -1,4 +1,5 @@
 // The rapid-reset limit of an HTTP/2 session (CVE-2023-44487), enforced by the server itself so the session ends.
+import type { BucketRate } from './token-bucket';
 
 /**
  * Streams a client may abandon (reset before their answer went out) in a burst, and how many more a second after it.
@@ -10,28 +11,8 @@
 export const RESET_BURST = 500;
 export const RESETS_PER_SECOND = 33;
 
-/** How many more resets a session may make now, and when that was last worked out. */
-export interface ResetBudget {
-  tokens: number;
-  refilledAt: number;
-}
-
-/** A full budget, as a session starts with. */
-export function freshResetBudget(now: number): ResetBudget {
-  return { tokens: RESET_BURST, refilledAt: now };
-}
-
-/**
- * Spends one reset of `budget` at `now` (milliseconds), refilling at {@link RESETS_PER_SECOND} up to the burst first.
- * Returns false once the budget is spent: the session has reset streams faster than any client that means it.
- */
-export function spendReset(budget: ResetBudget, now: number): boolean {
-  budget.tokens = Math.min(RESET_BURST, budget.tokens + ((now - budget.refilledAt) / 1000) * RESETS_PER_SECOND);
-  budget.refilledAt = now;
-  if (budget.tokens < 1) return false;
-  budget.tokens -= 1;
-  return true;
-}
+/** The bucket a session's resets are taken from (token-bucket.ts). */
+export const resetRate: BucketRate = { burst: RESET_BURST, perMs: RESETS_PER_SECOND / 1000 };
 
 /** What a session destroyed for its resets fails with (the routes count it; the listener's session error handler does not). */
 export class RapidResetError extends Error {

@@ -1,5 +1,6 @@
 // Optional per-client rate limit for /key: one token bucket per client (an IPv4 address or an IPv6 /64), in a map of bounded size.
 import { isIPv4 } from 'node:net';
+import { fullBucket, takeToken, type BucketRate, type TokenBucket } from './token-bucket';
 
 /**
  * The client a request is limited as: an IPv4 address itself (also when a dual-stack listener reports it as
@@ -53,12 +54,6 @@ export interface RateLimitOptions {
   readonly maxClients?: number;
 }
 
-/** A client's bucket: tokens left at `updatedAt` (milliseconds). */
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
-
 /** Admits or refuses requests per client. */
 export interface RateLimiter {
   /**
@@ -83,12 +78,8 @@ export function createRateLimiter(options: RateLimitOptions): RateLimiter {
   if (!(Number.isInteger(maxClients) && maxClients >= 1)) {
     throw new RangeError(`rate limit: maxClients must be a whole number of at least 1, got ${maxClients}`);
   }
-  const perMs = requestsPerSecond / 1000;
-  const buckets = new Map<string, Bucket>();
-
-  function refilled(bucket: Bucket, nowMs: number): number {
-    return Math.min(burst, bucket.tokens + Math.max(0, nowMs - bucket.updatedAt) * perMs);
-  }
+  const rate: BucketRate = { burst, perMs: requestsPerSecond / 1000 };
+  const buckets = new Map<string, TokenBucket>();
 
   /** Forgets the least recently used client: the first in the Map's order, kept by re-inserting on each access. */
   function forgetLeastRecentlyUsed(): void {
@@ -105,20 +96,17 @@ export function createRateLimiter(options: RateLimitOptions): RateLimiter {
         if (buckets.size >= maxClients) {
           forgetLeastRecentlyUsed();
         }
-        bucket = { tokens: burst, updatedAt: nowMs };
+        bucket = fullBucket(rate, nowMs);
       } else {
-        bucket.tokens = refilled(bucket, nowMs);
-        bucket.updatedAt = nowMs;
         // Map iteration follows insertion order: moving the client to the end keeps it least-recently-used first,
         // so a full table forgets a client in O(1) instead of scanning every bucket.
         buckets.delete(client);
       }
       buckets.set(client, bucket);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
+      if (takeToken(bucket, rate, nowMs)) {
         return 0;
       }
-      return Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+      return Math.max(1, Math.ceil((1 - bucket.tokens) / rate.perMs / 1000));
     },
     get size() {
       return buckets.size;

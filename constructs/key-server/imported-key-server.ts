@@ -8,7 +8,7 @@ import { requireDnsLabel, requireDnsSubdomain, requireLabels, requireLabelValue 
 import { keyServerDefaults, keyServerLabels, keyServerSelectorLabels } from './defaults';
 import type { IKeyServer } from './key-server';
 import { validatedPeer } from './network-policy';
-import { ContainerLimits, defaultContainerLimits } from './resources';
+import { ContainerLimits, defaultContainerLimits, validatedContainerLimits } from './resources';
 import { caCertificateKey, defaultTlsSecretName, tlsServerName } from './tls';
 
 /**
@@ -129,11 +129,7 @@ export class ImportedKeyServer extends Construct implements IKeyServer {
     const caSecret = attributes.caSecret ?? { name: defaultTlsSecretName(this.name), key: caCertificateKey };
     this.caSecret = { name: requireDnsSubdomain('caSecret.name', caSecret.name), key: caSecret.key };
     this.tlsServerName = requireDnsSubdomain('tlsServerName', attributes.tlsServerName ?? tlsServerName(this.serviceName, this.namespace));
-    this.containerLimits = attributes.containerLimits ?? defaultContainerLimits;
-    const { cpuCores, memoryBytes } = this.containerLimits;
-    if (!(cpuCores > 0 && Number.isFinite(cpuCores)) || !(memoryBytes > 0 && Number.isFinite(memoryBytes))) {
-      throw new Error(`containerLimits must be positive and finite; got ${this.containerLimits.cpuCores} cores and ${this.containerLimits.memoryBytes} bytes`);
-    }
+    this.containerLimits = validatedContainerLimits('containerLimits', attributes.containerLimits ?? defaultContainerLimits);
     this.isolatedByNetworkPolicy = attributes.isolatedByNetworkPolicy ?? false;
   }
 

@@ -49,6 +49,15 @@ export function containerLimitsOf(resources: kplus.ContainerResources): Containe
   };
 }
 
+/** Throws unless both limits are positive and finite (an infinite one would give an alert that can never fire). */
+export function validatedContainerLimits(prop: string, limits: ContainerLimits): ContainerLimits {
+  const { cpuCores: cores, memoryBytes } = limits;
+  if (!(cores > 0 && Number.isFinite(cores)) || !(memoryBytes > 0 && Number.isFinite(memoryBytes))) {
+    throw new Error(`${prop} must be positive and finite; got ${cores} cores and ${memoryBytes} bytes`);
+  }
+  return limits;
+}
+
 /** The limits of {@link defaultKeyServerResources}. */
 export const defaultContainerLimits: ContainerLimits = containerLimitsOf(defaultKeyServerResources);
 

@@ -264,7 +264,12 @@ function remoteWriteEntry(target: RemoteWriteTarget, index: number): Record<stri
   };
 }
 
-/** Where the construct mounts a remote-write token Secret. */
+/** Where the construct mounts a remote-write token Secret (every key a target reads from it, one file each). */
+export function remoteWriteSecretDirectory(secretName: string): string {
+  return `${prometheusPaths.remoteWriteSecrets}/${secretName}`;
+}
+
+/** The file of one remote-write token: its key in its Secret's directory. */
 export function remoteWriteCredentialsFile(secret: SecretKeyReference): string {
-  return `${prometheusPaths.remoteWriteSecrets}/${secret.name}/${secret.key}`;
+  return `${remoteWriteSecretDirectory(secret.name)}/${secret.key}`;
 }

@@ -8,7 +8,7 @@ import { requireSecretKey, SecretKeyReference, secretVolume } from '../secrets';
 import { requireDnsSubdomain } from '../validation';
 import { HardenedWorkload, sizeQuantity } from '../workload';
 import { monitoringProbeTimeout } from './probe-timing';
-import { PrometheusConfig, prometheusPaths, remoteWriteCredentialsFile, RemoteWriteTarget } from './prometheus-config';
+import { PrometheusConfig, prometheusPaths, remoteWriteSecretDirectory, RemoteWriteTarget } from './prometheus-config';
 import { promDuration } from './prometheus-duration';
 import type { RuleGroup } from './rules/rule-types';
 
@@ -168,8 +168,7 @@ export class StandalonePrometheus extends Construct {
     }
     for (const [index, [secretName, keys]] of [...keysBySecret].entries()) {
       const secret = kplus.Secret.fromSecretName(this, `remote-write-secret-${index}`, secretName);
-      const file = remoteWriteCredentialsFile({ name: secretName, key: [...keys][0] });
-      container.mount(file.slice(0, file.lastIndexOf('/')), secretVolume(this, `remote-write-volume-${index}`, secret, {
+      container.mount(remoteWriteSecretDirectory(secretName), secretVolume(this, `remote-write-volume-${index}`, secret, {
         name: `remote-write-${index}`, items: Object.fromEntries([...keys].map((key) => [key, { path: key }])),
       }), { readOnly: true });
     }

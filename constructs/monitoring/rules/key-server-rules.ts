@@ -1,7 +1,7 @@
 // The key server's recording and alerting rules as plain rule groups, built from the shared metric names.
 import { Duration } from 'cdk8s';
 import { ConnectionCutReason, handlers, metricNames as metric } from '../../../server/metric-catalogue';
-import { ContainerLimits, defaultContainerLimits } from '../../key-server/resources';
+import { ContainerLimits, defaultContainerLimits, validatedContainerLimits } from '../../key-server/resources';
 import { MonitoredKeyServer, podSelector, scrapeSelector, validateMonitoredKeyServer } from '../monitored-key-server';
 import { MetricSource, metricSources, OmittedAlert, partitionBySources } from './metric-sources';
 import { AlertingRule, RecordingRule, RuleGroup, Severity, validatedRunbookBaseUrl } from './rule-types';
@@ -233,10 +233,7 @@ function resolveOptions(options: KeyServerRuleOptions): ResolvedRuleOptions {
   if (!Number.isInteger(resolved.minimumRequests) || resolved.minimumRequests < 1) {
     throw new Error(`minimumRequests must be a whole number of requests, at least 1, got ${resolved.minimumRequests}`);
   }
-  const { cpuCores, memoryBytes } = resolved.containerLimits;
-  if (!(cpuCores > 0 && Number.isFinite(cpuCores)) || !(memoryBytes > 0 && Number.isFinite(memoryBytes))) {
-    throw new Error(`containerLimits must be positive and finite, got ${cpuCores} cores and ${memoryBytes} bytes`);
-  }
+  validatedContainerLimits('containerLimits', resolved.containerLimits);
   for (const source of resolved.availableSources) {
     if (!metricSources.includes(source)) throw new Error(`availableSources has an unknown source '${source}' (known: ${metricSources.join(', ')})`);
   }
